@@ -1,0 +1,312 @@
+"""The document model: plain typed data, and its JSON (de)serialisation.
+
+Readers and the normaliser produce a :class:`Document`; exporters consume one.
+This module imports nothing else from the project.
+
+Every node is a dataclass with a ``TYPE`` tag. Serialisation is generic: a node
+becomes a dict ``{"type": TYPE, field: value, ...}``; lists and nested nodes recurse;
+datetimes become ISO 8601 strings. ``schema/document.schema.json`` describes the
+result and is versioned by :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Union
+
+SCHEMA_VERSION = 1
+
+
+# ---------------------------------------------------------------- inlines
+
+
+@dataclass
+class Text:
+    TYPE: ClassVar[str] = "text"
+    text: str
+
+
+@dataclass
+class Strong:
+    TYPE: ClassVar[str] = "strong"
+    children: list[Inline]
+
+
+@dataclass
+class Emphasis:
+    TYPE: ClassVar[str] = "emphasis"
+    children: list[Inline]
+
+
+@dataclass
+class Strikeout:
+    TYPE: ClassVar[str] = "strikeout"
+    children: list[Inline]
+
+
+@dataclass
+class Superscript:
+    TYPE: ClassVar[str] = "superscript"
+    children: list[Inline]
+
+
+@dataclass
+class Subscript:
+    TYPE: ClassVar[str] = "subscript"
+    children: list[Inline]
+
+
+@dataclass
+class Code:
+    TYPE: ClassVar[str] = "code"
+    text: str
+
+
+@dataclass
+class Link:
+    TYPE: ClassVar[str] = "link"
+    href: str
+    children: list[Inline]
+    title: str | None = None
+
+
+@dataclass
+class Image:
+    """An image inside running text or a table cell (block images are Figures)."""
+
+    TYPE: ClassVar[str] = "image"
+    src: str
+    alt: str = ""
+
+
+@dataclass
+class LineBreak:
+    TYPE: ClassVar[str] = "line_break"
+
+
+Inline = Union[Text, Strong, Emphasis, Strikeout, Superscript, Subscript, Code, Link, Image,
+               LineBreak]
+
+#: Inline nodes that hold other inlines in ``children``.
+CONTAINER_INLINES = (Strong, Emphasis, Strikeout, Superscript, Subscript, Link)
+
+
+# ---------------------------------------------------------------- blocks
+
+
+@dataclass
+class Heading:
+    TYPE: ClassVar[str] = "heading"
+    level: int
+    children: list[Inline]
+
+
+@dataclass
+class Paragraph:
+    TYPE: ClassVar[str] = "paragraph"
+    children: list[Inline]
+
+
+@dataclass
+class ListBlock:
+    """A bulleted or numbered list; each item is a list of blocks."""
+
+    TYPE: ClassVar[str] = "list"
+    ordered: bool
+    items: list[list[Block]]
+    start: int = 1
+
+
+@dataclass
+class Quote:
+    TYPE: ClassVar[str] = "quote"
+    children: list[Block]
+
+
+@dataclass
+class CodeBlock:
+    TYPE: ClassVar[str] = "code_block"
+    text: str
+    language: str | None = None
+
+
+@dataclass
+class Figure:
+    TYPE: ClassVar[str] = "figure"
+    src: str
+    alt: str = ""
+    caption: list[Inline] = field(default_factory=list)
+
+
+@dataclass
+class TableCell:
+    TYPE: ClassVar[str] = "cell"
+    children: list[Inline]
+    header: bool = False
+    colspan: int = 1
+    rowspan: int = 1
+
+
+@dataclass
+class Table:
+    """A data table: rows of cells; header rows come first and are flagged."""
+
+    TYPE: ClassVar[str] = "table"
+    rows: list[list[TableCell]]
+    header_rows: int = 0
+    caption: list[Inline] = field(default_factory=list)
+
+
+@dataclass
+class Rule:
+    TYPE: ClassVar[str] = "rule"
+
+
+@dataclass
+class Embed:
+    """Embedded media (iframe player, video, audio): kept as a link to its source."""
+
+    TYPE: ClassVar[str] = "embed"
+    src: str
+    kind: str = "iframe"
+    title: str = ""
+    poster: str | None = None
+
+
+Block = Union[Heading, Paragraph, ListBlock, Quote, CodeBlock, Figure, Table, Rule, Embed]
+
+
+# ---------------------------------------------------------------- document
+
+
+@dataclass
+class Diagnostic:
+    """Something the pipeline noticed, repaired or removed, and why.
+
+    ``level`` is ``"error"`` (the post is unusable), ``"warning"`` (the input was
+    wrong and was repaired or guessed) or ``"change"`` (cleaning removed or rewrote
+    something). ``step`` names the pipeline step; ``sample`` is a short excerpt.
+    """
+
+    TYPE: ClassVar[str] = "diagnostic"
+    level: str
+    step: str
+    message: str
+    count: int = 1
+    sample: str | None = None
+
+
+@dataclass
+class Metadata:
+    TYPE: ClassVar[str] = "metadata"
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    date: datetime | None = None
+    date_raw: str | None = None
+    categories: list[str] = field(default_factory=list)
+    cover: str | None = None
+    lang: str | None = None
+    source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    TYPE: ClassVar[str] = "document"
+    metadata: Metadata
+    blocks: list[Block] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: File name the document was read from (no directories), for naming outputs.
+    origin: str | None = None
+
+
+# ---------------------------------------------------------------- JSON
+
+_NODE_TYPES: dict[str, type] = {
+    cls.TYPE: cls
+    for cls in (Text, Strong, Emphasis, Strikeout, Superscript, Subscript, Code, Link, Image,
+                LineBreak, Heading, Paragraph, ListBlock, Quote, CodeBlock, Figure, TableCell,
+                Table, Rule, Embed, Diagnostic, Metadata, Document)
+}
+_DATETIME_FIELDS = {(Metadata, "date")}
+
+
+class SchemaError(ValueError):
+    """The data is not a serialised Document of a version we can read."""
+
+
+def _dump(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        out: dict[str, Any] = {"type": value.TYPE}
+        for f in dataclasses.fields(value):
+            out[f.name] = _dump(getattr(value, f.name))
+        return out
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _dump(v) for k, v in value.items()}
+    return value
+
+
+def _load(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_load(v) for v in value]
+    if isinstance(value, dict) and "type" in value and value["type"] in _NODE_TYPES:
+        cls = _NODE_TYPES[value["type"]]
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, item in value.items():
+            if key == "type":
+                continue
+            if key not in names:
+                raise SchemaError(f"unknown field {key!r} in {cls.TYPE!r}")
+            if (cls, key) in _DATETIME_FIELDS and item is not None:
+                kwargs[key] = datetime.fromisoformat(item)
+            elif key == "extra":
+                kwargs[key] = item  # user metadata: kept verbatim, never re-typed
+            else:
+                kwargs[key] = _load(item)
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise SchemaError(f"bad {cls.TYPE!r} node: {exc}") from None
+    return value
+
+
+def document_to_dict(doc: Document) -> dict[str, Any]:
+    """The JSON-ready form of a document, with ``schema_version`` first."""
+    data = _dump(doc)
+    return {"schema_version": SCHEMA_VERSION, **data}
+
+
+def document_from_dict(data: dict[str, Any]) -> Document:
+    """Rebuild a document from :func:`document_to_dict` output."""
+    if not isinstance(data, dict) or data.get("type") != Document.TYPE:
+        raise SchemaError("not a newsconv document")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaError(f"unsupported schema_version {version!r} (expected {SCHEMA_VERSION})")
+    body = {k: v for k, v in data.items() if k != "schema_version"}
+    doc = _load(body)
+    if not isinstance(doc, Document):
+        raise SchemaError("not a newsconv document")
+    return doc
+
+
+def inline_text(inlines: list[Inline]) -> str:
+    """The plain text of a run of inlines (line breaks become newlines)."""
+    parts: list[str] = []
+    for node in inlines:
+        if isinstance(node, (Text, Code)):
+            parts.append(node.text)
+        elif isinstance(node, LineBreak):
+            parts.append("\n")
+        elif isinstance(node, Image):
+            parts.append(node.alt)
+        elif isinstance(node, CONTAINER_INLINES):
+            parts.append(inline_text(node.children))
+    return "".join(parts)
