@@ -1,0 +1,46 @@
+"""The normaliser: the only part that knows HTML soup.
+
+It parses the body, runs the ordered cleaning :data:`~convert.normalise.steps.STEPS`,
+builds model blocks and normalises the metadata into a :class:`~convert.model.Document`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from ..model import Diagnostic, Document, Heading, inline_text
+from ..reader import RawPost
+from .build import Builder, plain_text
+from .html import parse_body
+from .metadata import normalise_metadata
+from .steps import STEPS, Step, StepContext
+
+__all__ = ["normalise", "STEPS"]
+
+
+def normalise(raw: RawPost, origin: str | None = None,
+              steps: Sequence[Step] = STEPS) -> Document:
+    """Build a clean :class:`Document` from a post as the reader returned it."""
+    ctx = StepContext(metadata=dict(raw.metadata))
+    root = parse_body(raw.body)
+    for step in steps:
+        step(root, ctx)
+    blocks = Builder().build(root)
+
+    text = plain_text(blocks)
+    title_hint = str(raw.metadata.get("title") or "")
+    metadata, meta_diagnostics = normalise_metadata(raw.metadata, f"{title_hint}\n{text}")
+    diagnostics: list[Diagnostic] = [*raw.diagnostics, *meta_diagnostics, *ctx.diagnostics]
+
+    if not metadata.title:
+        heading = next((b for b in blocks if isinstance(b, Heading)), None)
+        fallback = inline_text(heading.children).strip() if heading else ""
+        if not fallback and origin:
+            fallback = PurePath(origin).stem
+        metadata.title = fallback
+        diagnostics.append(Diagnostic("warning", "metadata", "post has no title; using "
+                                      f"{fallback!r}" if fallback else "post has no title"))
+    if not blocks:
+        diagnostics.append(Diagnostic("warning", "build", "post body is empty"))
+    return Document(metadata, blocks, diagnostics, origin)

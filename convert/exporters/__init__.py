@@ -1,0 +1,87 @@
+"""The exporter interface and the registry behind ``--to NAME``.
+
+Exporters are found through the entry-point group ``newsconv.exporters``. The built-in
+ones are registered there by this package's own ``pyproject.toml``, exactly as a
+third-party package registers its own, so ``newsconv formats`` and
+``newsconv convert --to NAME`` treat them alike.
+
+A per-document exporter (Markdown, JSON) turns one document into one output; a
+collection exporter (EPUB, JSON Lines) turns many documents into one output. Both
+implement :meth:`Exporter.export` over a sequence of documents.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, ClassVar
+
+from ..model import Document
+
+GROUP = "newsconv.exporters"
+
+
+@dataclass
+class ExportOptions:
+    """Options every exporter may read; each ignores what it has no use for."""
+
+    title: str | None = None
+    author: str | None = None
+    lang: str | None = None
+    lines: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Exporter:
+    """Base class of all exporters.
+
+    Subclasses set ``name``, ``file_extension`` (with the dot), ``media_type`` and
+    ``description``, and implement :meth:`export`. ``collection`` is True when many
+    documents make a single output.
+    """
+
+    name: ClassVar[str]
+    file_extension: ClassVar[str]
+    media_type: ClassVar[str]
+    description: ClassVar[str] = ""
+    collection: bool = False
+
+    def __init__(self, options: ExportOptions | None = None) -> None:
+        self.options = options or ExportOptions()
+
+    def export(self, documents: Sequence[Document]) -> bytes:
+        """Return the output for ``documents`` (exactly one for a per-document exporter)."""
+        raise NotImplementedError
+
+
+class UnknownFormatError(LookupError):
+    """No exporter of that name is registered."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown format {name!r}{hint} (known: {', '.join(known)})")
+        self.name = name
+        self.known = list(known)
+
+
+def exporter_entry_points() -> dict[str, EntryPoint]:
+    """Registered exporters by name, sorted by name."""
+    found = {ep.name: ep for ep in entry_points(group=GROUP)}
+    return dict(sorted(found.items()))
+
+
+def get_exporter(name: str) -> type[Exporter]:
+    """The exporter class registered as ``name``.
+
+    Raises :class:`UnknownFormatError`, which lists the known names.
+    """
+    eps = exporter_entry_points()
+    if name not in eps:
+        raise UnknownFormatError(name, list(eps))
+    cls = eps[name].load()
+    if not (isinstance(cls, type) and issubclass(cls, Exporter)):
+        raise TypeError(f"entry point {name!r} is not a newsconv Exporter: {cls!r}")
+    return cls

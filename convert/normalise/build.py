@@ -1,0 +1,440 @@
+"""Build model blocks from a cleaned HTML tree.
+
+The builder walks the tree once. In *block context* it collects running text and
+inline elements into a pending paragraph and turns block elements (headings, lists,
+quotes, code, tables, figures, rules, embeds) into blocks; layout wrappers (div, span,
+font, center, …) are transparent, so text outside any ``<p>`` and ``<p>`` inside
+``<span>`` both come out as paragraphs. A pending paragraph is split on runs of
+``<br>`` and, outside ``<p>``, on blank lines. Inline elements become inline nodes;
+an inline element that holds blocks or images is treated as a wrapper instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from ..model import (
+    Block,
+    Code,
+    CodeBlock,
+    Embed,
+    Emphasis,
+    Figure,
+    Heading,
+    Image,
+    Inline,
+    LineBreak,
+    Link,
+    ListBlock,
+    Paragraph,
+    Quote,
+    Rule,
+    Strikeout,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    TableCell,
+    Text,
+    inline_text,
+)
+from .text import has_visible_content, tidy_inlines
+from .urls import absolute_url, is_safe_link
+
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Elements that start a new block wherever they appear.
+BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "menu",
+    "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption",
+    "figure", "figcaption", "hr", "center", "address", "details", "summary", "form",
+    "fieldset", "legend", "iframe", "video", "audio", "embed", "object", "body", "html",
+})
+# Elements that break the running text even though they are not blocks themselves.
+FLOW_BREAKERS = BLOCK_TAGS | {"img"}
+_FORMATTING = {
+    "strong": Strong, "b": Strong,
+    "em": Emphasis, "i": Emphasis, "cite": Emphasis, "dfn": Emphasis,
+    "s": Strikeout, "strike": Strikeout, "del": Strikeout,
+    "sup": Superscript, "sub": Subscript,
+}
+# Content that a data table's cell never holds: such a table is page layout.
+_LAYOUT_CELL_CONTENT = frozenset({"table", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
+                                  "blockquote", "ul", "ol", "figure", "iframe", "video"})
+_CODE_TAGS = frozenset({"code", "kbd", "tt", "samp", "var"})
+_LANGUAGE_CLASS = re.compile(
+    r"(?:^|\s)(?:language|lang|highlight|hljs|brush:?)[-:\s]?([A-Za-z0-9_+#.-]+)")
+_NOT_LANGUAGES = frozenset({"none", "plain", "plaintext", "text", "nohighlight", "hljs",
+                            "prettyprint", "linenums", "highlight", "source", "code"})
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0\u3000]*\n")
+
+
+def _tag(el: etree._Element) -> str:
+    tag = el.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+class _ParagraphBreak:
+    """Marker in a pending run: the paragraph ends here."""
+
+
+_BREAK = _ParagraphBreak()
+
+
+@dataclass
+class _Flow:
+    """Blocks built so far, and the inline run of the paragraph being collected."""
+
+    blocks: list[Block] = field(default_factory=list)
+    pending: list[Inline | _ParagraphBreak] = field(default_factory=list)
+
+    def flush(self) -> None:
+        run: list[Inline] = []
+        for node in self.pending + [_BREAK]:
+            if isinstance(node, _ParagraphBreak):
+                for part in _split_on_break_runs(run):
+                    part = tidy_inlines(part)
+                    if has_visible_content(part):
+                        self.blocks.append(Paragraph(part))
+                run = []
+            else:
+                run.append(node)
+        self.pending = []
+
+    def add_block(self, block: Block | None) -> None:
+        self.flush()
+        if block is not None:
+            self.blocks.append(block)
+
+
+def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
+    """Split a top-level inline run where two or more line breaks follow each other
+    (whitespace-only text between them does not count)."""
+    parts: list[list[Inline]] = [[]]
+    breaks: list[Inline] = []  # line breaks (and blank text) seen since the last content
+    for node in run:
+        if isinstance(node, LineBreak) or (isinstance(node, Text) and not node.text.strip()
+                                           and breaks):
+            breaks.append(node)
+            continue
+        if sum(isinstance(b, LineBreak) for b in breaks) >= 2:
+            parts.append([])
+        else:
+            parts[-1].extend(breaks)
+        breaks = []
+        parts[-1].append(node)
+    parts[-1].extend(breaks)
+    return parts
+
+
+class Builder:
+    """Turns one cleaned ``<body>`` into a list of blocks."""
+
+    def build(self, root: HtmlElement) -> list[Block]:
+        flow = _Flow()
+        self._children_into(root, flow, in_paragraph=False)
+        flow.flush()
+        return flow.blocks
+
+    # ------------------------------------------------------------ block context
+
+    def _children_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
+        if el.text:
+            self._text_into(el.text, flow, in_paragraph)
+        for child in el:
+            self._element_into(child, flow, in_paragraph)
+            if child.tail:
+                self._text_into(child.tail, flow, in_paragraph)
+
+    def _text_into(self, text: str, flow: _Flow, in_paragraph: bool) -> None:
+        if in_paragraph or "\n" not in text:
+            flow.pending.append(Text(text))
+            return
+        pieces = _BLANK_LINE.split(text)
+        for i, piece in enumerate(pieces):
+            if i:
+                flow.pending.append(_BREAK)
+            flow.pending.append(Text(piece))
+
+    def _element_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
+        tag = _tag(el)
+        if not tag:
+            return
+        if tag in HEADINGS:
+            children = tidy_inlines(self._inlines(el))
+            flow.add_block(Heading(HEADINGS[tag], children) if has_visible_content(children)
+                           else None)
+        elif tag == "p":
+            flow.flush()
+            self._children_into(el, flow, in_paragraph=True)
+            flow.flush()
+        elif tag in ("ul", "ol", "menu", "dl"):
+            flow.add_block(self._list(el))
+        elif tag == "blockquote":
+            flow.add_block(self._container(Quote, el))
+        elif tag == "pre":
+            flow.add_block(self._code_block(el))
+        elif tag == "table":
+            self._table_into(el, flow)
+        elif tag == "figure":
+            self._figure_into(el, flow)
+        elif tag == "hr":
+            flow.add_block(Rule())
+        elif tag == "img":
+            flow.add_block(self._figure_from_img(el, []))
+        elif tag in ("iframe", "video", "audio", "embed", "object"):
+            flow.add_block(self._embed(el, tag))
+        elif tag == "br":
+            flow.pending.append(LineBreak())
+        elif tag in BLOCK_TAGS:
+            flow.flush()
+            self._children_into(el, flow, in_paragraph=False)
+            flow.flush()
+        elif _has_flow_breaker(el):
+            # An inline wrapper around blocks or images (``<span><p>…``): unwrap it.
+            self._children_into(el, flow, in_paragraph)
+        else:
+            flow.pending.extend(self._inline(el))
+
+    def _container(self, cls: type[Quote], el: etree._Element) -> Quote | None:
+        flow = _Flow()
+        self._children_into(el, flow, in_paragraph=False)
+        flow.flush()
+        return cls(flow.blocks) if flow.blocks else None
+
+    def _blocks_of(self, el: etree._Element) -> list[Block]:
+        flow = _Flow()
+        self._children_into(el, flow, in_paragraph=False)
+        flow.flush()
+        return flow.blocks
+
+    def _list(self, el: etree._Element) -> ListBlock | None:
+        ordered = _tag(el) == "ol"
+        items: list[list[Block]] = []
+        stray = _Flow()  # content of the list that sits outside any <li>
+        if el.text and el.text.strip():
+            stray.pending.append(Text(el.text))
+        for child in el:
+            if _tag(child) in ("li", "dt", "dd"):
+                stray.flush()
+                if stray.blocks:
+                    items.append(stray.blocks)
+                    stray = _Flow()
+                blocks = self._blocks_of(child)
+                if blocks:
+                    items.append(blocks)
+            elif _tag(child):
+                self._element_into(child, stray, in_paragraph=False)
+            if child.tail and child.tail.strip():
+                stray.pending.append(Text(child.tail))
+        stray.flush()
+        if stray.blocks:
+            items.append(stray.blocks)
+        if not items:
+            return None
+        start = 1
+        if ordered:
+            try:
+                start = int((el.get("start") or "1").strip())
+            except ValueError:
+                start = 1
+        return ListBlock(ordered, items, start)
+
+    def _code_block(self, el: etree._Element) -> CodeBlock | None:
+        text = _code_text(el)
+        if text.startswith("\n"):  # HTML drops one newline right after <pre>
+            text = text[1:]
+        # Trailing spaces on code lines are invisible and would make whitespace-only
+        # lines in the output; they are the only change made to code text.
+        text = "\n".join(line.rstrip() for line in text.rstrip().split("\n"))
+        if not text.strip():
+            return None
+        return CodeBlock(text, _code_language(el))
+
+    def _table_into(self, el: etree._Element, flow: _Flow) -> None:
+        rows = [row for row in el.iter("tr") if _owning_table(row) is el]
+        cells = [c for row in rows for c in row if _tag(c) in ("td", "th")]
+        layout = len(cells) <= 1 or any(
+            _tag(d) in _LAYOUT_CELL_CONTENT for cell in cells for d in cell.iterdescendants()
+        )
+        if layout:
+            # A layout table: its cells are just more content, in reading order.
+            flow.flush()
+            self._children_into(el, flow, in_paragraph=False)
+            flow.flush()
+            return
+        model_rows: list[list[TableCell]] = []
+        header_rows = 0
+        for row in rows:
+            model_row = []
+            for cell in row:
+                if _tag(cell) not in ("td", "th"):
+                    continue
+                model_row.append(TableCell(
+                    tidy_inlines(self._inlines(cell)),
+                    header=_tag(cell) == "th",
+                    colspan=_span(cell.get("colspan")),
+                    rowspan=_span(cell.get("rowspan")),
+                ))
+            if not model_row:
+                continue
+            in_head = _tag(row.getparent()) == "thead"
+            if (in_head or all(c.header for c in model_row)) and header_rows == len(model_rows):
+                header_rows += 1
+            model_rows.append(model_row)
+        if not any(has_visible_content(c.children) for r in model_rows for c in r):
+            return
+        caption_el = el.find("caption")
+        caption = tidy_inlines(self._inlines(caption_el)) if caption_el is not None else []
+        flow.add_block(Table(model_rows, header_rows, caption))
+
+    def _figure_into(self, el: etree._Element, flow: _Flow) -> None:
+        images = list(el.iter("img"))
+        if not images:
+            flow.flush()
+            self._children_into(el, flow, in_paragraph=False)
+            flow.flush()
+            return
+        caption_el = el.find(".//figcaption")
+        caption = tidy_inlines(self._inlines(caption_el)) if caption_el is not None else []
+        for i, img in enumerate(images):
+            flow.add_block(self._figure_from_img(img, caption if i == len(images) - 1 else []))
+
+    def _figure_from_img(self, img: etree._Element, caption: list[Inline]) -> Figure | None:
+        src = (img.get("src") or "").strip()
+        if not src:
+            return None
+        alt = " ".join((img.get("alt") or "").split())
+        return Figure(src, alt, caption)
+
+    def _embed(self, el: etree._Element, tag: str) -> Embed | None:
+        src = el.get("src") or el.get("data") or el.get("data-src") or ""
+        if not src:
+            source = el.find(".//source[@src]")
+            src = source.get("src") if source is not None else ""
+        src = absolute_url(src or "")
+        if not src or not is_safe_link(src):
+            return None
+        kind = "iframe" if tag in ("iframe", "embed", "object") else tag
+        title = " ".join((el.get("title") or "").split())
+        poster = el.get("poster")
+        return Embed(src, kind, title, absolute_url(poster) if poster else None)
+
+    # ------------------------------------------------------------ inline context
+
+    def _inlines(self, el: etree._Element) -> list[Inline]:
+        """The content of ``el`` as inlines; nested blocks become line-separated runs."""
+        out: list[Inline] = []
+        if el.text:
+            out.append(Text(el.text))
+        for child in el:
+            out.extend(self._inline(child))
+            if child.tail:
+                out.append(Text(child.tail))
+        return out
+
+    def _inline(self, el: etree._Element) -> list[Inline]:
+        tag = _tag(el)
+        if not tag:
+            return []
+        if tag == "br":
+            return [LineBreak()]
+        if tag == "img":
+            src = (el.get("src") or "").strip()
+            return [Image(src, " ".join((el.get("alt") or "").split()))] if src else []
+        if tag in _CODE_TAGS:
+            text = "".join(el.itertext())
+            return [Code(text)] if text else []
+        if tag == "a":
+            children = self._inlines(el)
+            href = absolute_url(el.get("href") or "")
+            if not href or not is_safe_link(href):
+                return children
+            return [Link(href, children, el.get("title") or None)]
+        cls = _FORMATTING.get(tag)
+        if cls is not None:
+            return [cls(self._inlines(el))]
+        if tag in ("iframe", "video", "audio", "embed", "object"):
+            embed = self._embed(el, tag)
+            return [Link(embed.src, [Text(embed.title or embed.src)])] if embed else []
+        inner = self._inlines(el)
+        if tag in BLOCK_TAGS and tag not in ("td", "th"):
+            # A block inside inline content (a heading holding a <p>): keep a line apart.
+            return [LineBreak(), *inner, LineBreak()]
+        if tag in ("td", "th"):
+            return [Text(" "), *inner, Text(" ")]
+        return inner
+
+
+def _has_flow_breaker(el: etree._Element) -> bool:
+    return any(_tag(d) in FLOW_BREAKERS for d in el.iterdescendants())
+
+
+def _owning_table(row: etree._Element) -> etree._Element | None:
+    for ancestor in row.iterancestors():
+        if _tag(ancestor) == "table":
+            return ancestor
+    return None
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int((value or "1").strip()), 1000))
+    except ValueError:
+        return 1
+
+
+def _code_text(el: etree._Element) -> str:
+    """The text of a code block, with ``<br>`` as a line break (once, even when the
+    source also has a newline after it)."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text and _tag(node) != "br":
+            parts.append(node.text)
+        for child in node:
+            if _tag(child) == "br":
+                if not (child.tail or "").startswith(("\n", "\r")):
+                    parts.append("\n")
+            elif _tag(child):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return "".join(parts)
+
+
+def _code_language(el: etree._Element) -> str | None:
+    for node in (el, *el.iterdescendants("code")):
+        for attr in ("class", "data-lang", "lang"):
+            value = node.get(attr)
+            if not value:
+                continue
+            if attr != "class":
+                return value.strip().lower() or None
+            match = _LANGUAGE_CLASS.search(value)
+            if match and match.group(1).lower() not in _NOT_LANGUAGES:
+                return match.group(1).lower()
+    return None
+
+
+def plain_text(blocks: list[Block]) -> str:
+    """Readable text of blocks (for language detection and statistics)."""
+    parts: list[str] = []
+    for block in blocks:
+        if isinstance(block, (Paragraph, Heading)):
+            parts.append(inline_text(block.children))
+        elif isinstance(block, ListBlock):
+            parts.extend(plain_text(item) for item in block.items)
+        elif isinstance(block, Quote):
+            parts.append(plain_text(block.children))
+        elif isinstance(block, Figure):
+            parts.append(inline_text(block.caption))
+        elif isinstance(block, Table):
+            parts.extend(inline_text(c.children) for row in block.rows for c in row)
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,136 @@
+"""Whitespace in running text, the way a browser shows it, minus its one CJK mistake.
+
+HTML collapses every whitespace run to one space. Between two CJK characters a
+source line break is not a space at all (a browser inserts one; Chinese readers see a
+stray gap), so a run that holds a newline and sits between CJK characters vanishes.
+Leading and trailing whitespace of a paragraph, and whitespace next to a line break,
+go too, together with indentation by U+3000 or no-break spaces.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import CONTAINER_INLINES, Inline, LineBreak, Text
+
+# Han, kana, Hangul, CJK punctuation and full-width forms.
+_CJK = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uac00-\ud7af"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+)
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_WS_RUN = re.compile(r"[ \t\n\r\f\v]+")
+_NEWLINE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
+_INDENT = re.compile(r"^[\s\u3000\u00a0]+")
+_TRAILING = re.compile(r"[\s\u3000\u00a0]+$")
+
+
+def is_cjk(char: str) -> bool:
+    return bool(char) and _CJK_CHAR.match(char) is not None
+
+
+def _collapse(text: str) -> str:
+    """Collapse whitespace runs to ``"\\n"`` (if they held a newline) or ``" "``."""
+    return _WS_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+
+
+def _leaves(inlines: list[Inline]) -> list[Text | LineBreak]:
+    out: list[Text | LineBreak] = []
+    for node in inlines:
+        if isinstance(node, (Text, LineBreak)):
+            out.append(node)
+        elif isinstance(node, CONTAINER_INLINES):
+            out.extend(_leaves(node.children))
+    return out
+
+
+def normalise_whitespace(inlines: list[Inline]) -> None:
+    """Collapse whitespace in the Text leaves of a paragraph-like run, in place."""
+    leaves = _leaves(inlines)
+    # Pass 1: collapse inside each leaf; runs become " " or "\n".
+    for leaf in leaves:
+        if isinstance(leaf, Text):
+            leaf.text = _collapse(leaf.text)
+    # Pass 2: a run spanning leaves is kept once, at the end of the earlier leaf (so it
+    # stays outside a following link or emphasis); line starts drop it.
+    prev: Text | None = None  # leaf holding the last visible character on this line
+    pending = ""  # whitespace carried over from the end of previous leaves
+    for leaf in leaves:
+        if isinstance(leaf, LineBreak):
+            prev, pending = None, ""
+            continue
+        text = leaf.text
+        stripped = text.lstrip(" \n")
+        pending += text[: len(text) - len(stripped)]
+        if not stripped:
+            leaf.text = ""
+            continue
+        body = stripped.rstrip(" \n")
+        trailing = stripped[len(body):]
+        if pending and prev is not None:
+            cjk_join = "\n" in pending and is_cjk(prev.text[-1]) and is_cjk(body[0])
+            if not cjk_join:
+                prev.text += " "
+        body = _NEWLINE_BETWEEN_CJK.sub("", body).replace("\n", " ")
+        if prev is None:
+            body = _INDENT.sub("", body)
+        leaf.text = body
+        if body:
+            prev = leaf
+        pending = trailing
+    # Pass 3: trailing indentation-like spaces before a line break or the end.
+    for i, leaf in enumerate(leaves):
+        if isinstance(leaf, Text) and (i + 1 == len(leaves) or isinstance(leaves[i + 1],
+                                                                          LineBreak)):
+            leaf.text = _TRAILING.sub("", leaf.text)
+
+
+def prune_inlines(inlines: list[Inline]) -> list[Inline]:
+    """Drop empty Text nodes and empty containers; merge adjacent Text nodes."""
+    out: list[Inline] = []
+    for node in inlines:
+        if isinstance(node, CONTAINER_INLINES):
+            node.children = prune_inlines(node.children)
+            if not node.children:
+                continue
+        elif isinstance(node, Text):
+            if not node.text:
+                continue
+            if out and isinstance(out[-1], Text):
+                out[-1] = Text(out[-1].text + node.text)
+                continue
+        out.append(node)
+    return out
+
+
+def strip_line_breaks(inlines: list[Inline]) -> list[Inline]:
+    """Drop line breaks at the start and end of a run, and repeated ones."""
+    out: list[Inline] = []
+    for node in inlines:
+        if isinstance(node, LineBreak) and (not out or isinstance(out[-1], LineBreak)):
+            continue
+        out.append(node)
+    while out and isinstance(out[-1], LineBreak):
+        out.pop()
+    return out
+
+
+def tidy_inlines(inlines: list[Inline]) -> list[Inline]:
+    """Whitespace collapsed, empties pruned, stray line breaks dropped."""
+    normalise_whitespace(inlines)
+    return strip_line_breaks(prune_inlines(inlines))
+
+
+def has_visible_content(inlines: list[Inline]) -> bool:
+    for node in inlines:
+        if isinstance(node, Text):
+            if node.text.strip():
+                return True
+        elif isinstance(node, LineBreak):
+            continue
+        elif isinstance(node, CONTAINER_INLINES):
+            if has_visible_content(node.children):
+                return True
+        else:  # Code, Image
+            return True
+    return False

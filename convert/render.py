@@ -1,0 +1,216 @@
+"""Render the document model to canonical XHTML: the one place that writes markup.
+
+The EPUB exporter wraps this XHTML in chapter files; the Markdown exporter hands it to
+markdownify. One small function per node kind, dispatched on the node's ``TYPE``;
+escaping lives in :func:`escape` alone. Only a fixed set of elements and attributes is
+ever written, so no input can smuggle markup through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from .model import (
+    Block,
+    Code,
+    CodeBlock,
+    Embed,
+    Emphasis,
+    Figure,
+    Heading,
+    Image,
+    Inline,
+    LineBreak,
+    Link,
+    ListBlock,
+    Paragraph,
+    Quote,
+    Rule,
+    Strikeout,
+    Strong,
+    Subscript,
+    Superscript,
+    Table,
+    Text,
+    inline_text,
+)
+
+# Characters XML 1.0 forbids, plus the non-characters U+FFFE/U+FFFF.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def escape(text: str, quote: bool = False) -> str:
+    """Escape text for XHTML content (``quote=True`` for attribute values)."""
+    text = _XML_INVALID.sub("", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if quote:
+        text = text.replace('"', "&quot;")
+    return text
+
+
+#: Maps an image URL to the href to use in the output, or None when the image is not
+#: available there (it is then shown as a link to its URL instead of an ``<img>``).
+ImageResolver = Callable[[str], "str | None"]
+
+
+def keep_url(url: str) -> str:
+    return url
+
+
+@dataclass
+class RenderOptions:
+    image_resolver: ImageResolver = keep_url
+    #: Added to every heading level (capped at 6): EPUB chapters use h1 for the title.
+    heading_offset: int = 0
+
+
+def image_label(src: str, alt: str = "") -> str:
+    """Readable text for an image shown as a link: its alt text or its file name."""
+    if alt.strip():
+        return alt.strip()
+    path = urlsplit(src).path.rstrip("/")
+    name = unquote(path.rsplit("/", 1)[-1]) if path else ""
+    return name or urlsplit(src).netloc or src
+
+
+# ---------------------------------------------------------------- inlines
+
+_SIMPLE_INLINE_TAGS = {
+    Strong.TYPE: "strong",
+    Emphasis.TYPE: "em",
+    Strikeout.TYPE: "del",
+    Superscript.TYPE: "sup",
+    Subscript.TYPE: "sub",
+}
+
+
+def render_inlines(inlines: list[Inline], opts: RenderOptions) -> str:
+    return "".join(_render_inline(node, opts) for node in inlines)
+
+
+def _render_inline(node: Inline, opts: RenderOptions) -> str:
+    if isinstance(node, Text):
+        return escape(node.text)
+    tag = _SIMPLE_INLINE_TAGS.get(node.TYPE)
+    if tag:
+        return f"<{tag}>{render_inlines(node.children, opts)}</{tag}>"  # type: ignore[union-attr]
+    if isinstance(node, Code):
+        return f"<code>{escape(node.text)}</code>"
+    if isinstance(node, Link):
+        title = f' title="{escape(node.title, True)}"' if node.title else ""
+        return f'<a href="{escape(node.href, True)}"{title}>{render_inlines(node.children, opts)}</a>'
+    if isinstance(node, LineBreak):
+        return "<br/>"
+    if isinstance(node, Image):
+        href = opts.image_resolver(node.src)
+        if href is None:
+            return f'<a href="{escape(node.src, True)}">{escape(image_label(node.src, node.alt))}</a>'
+        return f'<img src="{escape(href, True)}" alt="{escape(node.alt, True)}"/>'
+    raise TypeError(f"not an inline node: {node!r}")
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def render_blocks(blocks: list[Block], opts: RenderOptions | None = None) -> str:
+    """XHTML for a list of blocks, one block per line."""
+    opts = opts or RenderOptions()
+    return "\n".join(_BLOCK_RENDERERS[block.TYPE](block, opts) for block in blocks)
+
+
+def _heading(node: Heading, opts: RenderOptions) -> str:
+    level = min(6, max(1, node.level + opts.heading_offset))
+    return f"<h{level}>{render_inlines(node.children, opts)}</h{level}>"
+
+
+def _paragraph(node: Paragraph, opts: RenderOptions) -> str:
+    return f"<p>{render_inlines(node.children, opts)}</p>"
+
+
+def _list(node: ListBlock, opts: RenderOptions) -> str:
+    tag = "ol" if node.ordered else "ul"
+    start = f' start="{node.start}"' if node.ordered and node.start != 1 else ""
+    items = []
+    for item in node.items:
+        # A one-paragraph item renders tight (no <p>), as the source list usually was.
+        if len(item) == 1 and isinstance(item[0], Paragraph):
+            inner = render_inlines(item[0].children, opts)
+        else:
+            inner = render_blocks(item, opts)
+        items.append(f"<li>{inner}</li>")
+    return f"<{tag}{start}>\n" + "\n".join(items) + f"\n</{tag}>"
+
+
+def _quote(node: Quote, opts: RenderOptions) -> str:
+    return f"<blockquote>\n{render_blocks(node.children, opts)}\n</blockquote>"
+
+
+def _code_block(node: CodeBlock, opts: RenderOptions) -> str:
+    cls = f' class="language-{escape(node.language, True)}"' if node.language else ""
+    return f"<pre><code{cls}>{escape(node.text)}</code></pre>"
+
+
+def _figure(node: Figure, opts: RenderOptions) -> str:
+    caption = render_inlines(node.caption, opts)
+    href = opts.image_resolver(node.src)
+    if href is None:
+        label = image_label(node.src, node.alt or inline_text(node.caption))
+        body = f'<p><a href="{escape(node.src, True)}">{escape(label)}</a></p>'
+    else:
+        body = f'<img src="{escape(href, True)}" alt="{escape(node.alt, True)}"/>'
+    figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f"<figure>{body}{figcaption}</figure>"
+
+
+def _table(node: Table, opts: RenderOptions) -> str:
+    parts = ["<table>"]
+    if node.caption:
+        parts.append(f"<caption>{render_inlines(node.caption, opts)}</caption>")
+    head, body = node.rows[: node.header_rows], node.rows[node.header_rows:]
+    for section, rows in (("thead", head), ("tbody", body)):
+        if not rows:
+            continue
+        parts.append(f"<{section}>")
+        for row in rows:
+            cells = []
+            for cell in row:
+                tag = "th" if cell.header else "td"
+                span = ""
+                if cell.colspan > 1:
+                    span += f' colspan="{cell.colspan}"'
+                if cell.rowspan > 1:
+                    span += f' rowspan="{cell.rowspan}"'
+                cells.append(f"<{tag}{span}>{render_inlines(cell.children, opts)}</{tag}>")
+            parts.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append(f"</{section}>")
+    parts.append("</table>")
+    return "\n".join(parts)
+
+
+def _rule(node: Rule, opts: RenderOptions) -> str:
+    return "<hr/>"
+
+
+_EMBED_LABELS = {"video": "Video", "audio": "Audio"}
+
+
+def _embed(node: Embed, opts: RenderOptions) -> str:
+    label = node.title.strip() or f"{_EMBED_LABELS.get(node.kind, 'Embedded content')}: {node.src}"
+    link = f'<a href="{escape(node.src, True)}">▶ {escape(label)}</a>'
+    return f'<p class="embed">{link}</p>'
+
+
+_BLOCK_RENDERERS: dict[str, Callable[..., str]] = {
+    Heading.TYPE: _heading,
+    Paragraph.TYPE: _paragraph,
+    ListBlock.TYPE: _list,
+    Quote.TYPE: _quote,
+    CodeBlock.TYPE: _code_block,
+    Figure.TYPE: _figure,
+    Table.TYPE: _table,
+    Rule.TYPE: _rule,
+    Embed.TYPE: _embed,
+}
