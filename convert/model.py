@@ -297,6 +297,15 @@ def document_from_dict(data: dict[str, Any]) -> Document:
     return doc
 
 
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of :func:`document_to_dict` output, as shipped."""
+    import json
+    from importlib.resources import files
+
+    text = files(__package__).joinpath("schema", "document.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
 def inline_text(inlines: list[Inline]) -> str:
     """The plain text of a run of inlines (line breaks become newlines)."""
     parts: list[str] = []

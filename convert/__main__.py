@@ -1,0 +1,5 @@
+"""``python -m convert``: the newsconv command line."""
+
+from .cli import main
+
+main()

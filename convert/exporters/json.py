@@ -1,0 +1,32 @@
+"""JSON exporter: the document model as JSON, one document per output, or JSON Lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..model import Document, document_to_dict
+from . import Exporter, ExportOptions
+
+
+def to_json(doc: Document, indent: int | None = 2) -> str:
+    separators = (",", ": ") if indent else (",", ":")
+    return json.dumps(document_to_dict(doc), ensure_ascii=False, indent=indent,
+                      separators=separators)
+
+
+class JsonExporter(Exporter):
+    name = "json"
+    file_extension = ".json"
+    media_type = "application/json"
+    description = "The document model as JSON (JSON Lines with --lines)"
+
+    def __init__(self, options: ExportOptions | None = None) -> None:
+        super().__init__(options)
+        # JSON Lines puts every document in one stream: a collection output.
+        self.collection = self.options.lines
+
+    def export(self, documents: Sequence[Document]) -> bytes:
+        if self.options.lines:
+            return "".join(to_json(doc, indent=None) + "\n" for doc in documents).encode()
+        return "".join(to_json(doc) + "\n" for doc in documents).encode("utf-8")

@@ -1,0 +1,137 @@
+"""Markdown exporter: YAML front matter, then the body converted by markdownify.
+
+The body is the model's canonical XHTML (:mod:`convert.render`), the same the EPUB
+exporter uses. :class:`NewsMarkdownConverter` holds our Markdown rules: ATX headings,
+backslash hard breaks (never trailing spaces), fences longer than any backtick run in
+the code, figures with their caption, and escaping that is exact for CommonMark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from markdownify import ATX, BACKSLASH, MarkdownConverter
+
+from ..model import Document
+from ..render import render_blocks
+from . import Exporter
+
+# Always special in CommonMark inline text.
+_ALWAYS = re.compile(r"([\\`*_\[\]])")
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+# Special only at the start of a line: headings, quotes, list markers, thematic breaks,
+# fences and setext underlines.
+_LINE_START = re.compile(r"(^|\n)([#>+\-=~]|\d{1,9}(?=[.)]))", re.M)
+_BACKTICK_RUN = re.compile(r"`+")
+_LANGUAGE = re.compile(r"language-(\S+)")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+class NewsMarkdownConverter(MarkdownConverter):
+    """markdownify with newsconv's Markdown rules."""
+
+    class Options(MarkdownConverter.DefaultOptions):
+        heading_style = ATX
+        bullets = "-"
+        newline_style = BACKSLASH
+        keep_inline_images_in = ["td", "th", "a", "strong", "em", "del", "sup", "sub"]
+        strip_document = "strip"
+        bs4_options = "lxml"
+
+    def escape(self, text: str, parent_tags: set[str]) -> str:
+        if not text:
+            return ""
+        text = _ALWAYS.sub(r"\\\1", text)
+        text = _HTML_START.sub(r"\\<", text)
+        text = _ENTITY_LIKE.sub(r"\\&", text)
+        text = _LINE_START.sub(lambda m: m.group(1) + _escape_line_start(m.group(2)), text)
+        if parent_tags & {"td", "th"}:
+            text = text.replace("|", r"\|")
+        return text
+
+    def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        if el.get("href"):
+            el["href"] = link_destination(el["href"])
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_img(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        if el.get("src"):
+            el["src"] = link_destination(el["src"])
+        if el.get("alt"):
+            el["alt"] = self.escape(el["alt"], parent_tags)
+        return super().convert_img(el, text, parent_tags)
+
+    def convert_pre(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        code = el.find("code")
+        source = code.get_text() if code is not None else el.get_text()
+        language = ""
+        if code is not None:
+            match = _LANGUAGE.search(" ".join(code.get("class") or []))
+            language = match.group(1) if match else ""
+        longest = max((len(m) for m in _BACKTICK_RUN.findall(source)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"\n\n{fence}{language}\n{source.strip(chr(10))}\n{fence}\n\n"
+
+    def convert_figure(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return f"\n\n{text.strip()}\n\n"
+
+    def convert_figcaption(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        text = text.strip()
+        return f"\n\n*{text}*\n\n" if text else ""
+
+
+def link_destination(url: str) -> str:
+    """A link destination CommonMark reads back as ``url``: spaces, brackets and
+    parentheses are percent-encoded."""
+    return re.sub(r"[\s()<>]", lambda m: "%{:02X}".format(ord(m.group())), url)
+
+
+def _escape_line_start(marker: str) -> str:
+    # A digit run is a list marker only with the "." or ")" after it: escape that.
+    if marker[0].isdigit():
+        return marker + "\\"
+    return "\\" + marker
+
+
+def front_matter(doc: Document) -> dict[str, Any]:
+    """The normalised front-matter keys, in a fixed order, empty ones left out."""
+    meta = doc.metadata
+    data: dict[str, Any] = {"title": meta.title}
+    if meta.date is not None:
+        data["date"] = meta.date.isoformat()
+    if meta.authors:
+        data["author"] = meta.authors[0] if len(meta.authors) == 1 else list(meta.authors)
+    if meta.categories:
+        data["categories"] = list(meta.categories)
+    if meta.cover:
+        data["cover"] = meta.cover
+    if meta.lang:
+        data["lang"] = meta.lang
+    if meta.source:
+        data["source"] = meta.source
+    return data
+
+
+def to_markdown(doc: Document) -> str:
+    """The whole Markdown file for one document."""
+    header = yaml.safe_dump(front_matter(doc), allow_unicode=True, sort_keys=False,
+                            width=10**9, default_flow_style=False)
+    body = NewsMarkdownConverter().convert(render_blocks(doc.blocks))
+    # No whitespace-only lines and no trailing spaces (which would be hard breaks).
+    body = "\n".join(line.rstrip() for line in body.split("\n"))
+    body = _BLANK_RUNS.sub("\n\n", body).strip("\n")
+    return f"---\n{header}---\n\n{body}\n" if body else f"---\n{header}---\n"
+
+
+class MarkdownExporter(Exporter):
+    name = "markdown"
+    file_extension = ".md"
+    media_type = "text/markdown"
+    description = "Markdown with YAML front matter (one file per post)"
+
+    def export(self, documents: Sequence[Document]) -> bytes:
+        return "\n".join(to_markdown(doc) for doc in documents).encode("utf-8")
