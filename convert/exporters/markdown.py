@@ -25,7 +25,17 @@ _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 # Special only at the start of a line: headings, quotes, list markers, thematic breaks,
 # fences and setext underlines.
-_LINE_START = re.compile(r"(^|\n)([#>+\-=~]|\d{1,9}(?=[.)]))", re.M)
+_LINE_START = re.compile(
+    r"(^|\n)("
+    r"#{1,6}(?=[ \t]|$)"  # ATX heading
+    r"|>"  # block quote
+    r"|[-+](?=[ \t]|$)"  # bullet list item
+    r"|\d{1,9}(?=[.)](?:[ \t]|$))"  # ordered list item: escape the "." or ")"
+    r"|(?:[-=][ \t]*)+$"  # thematic break or setext underline
+    r"|~~~"  # fence
+    r")",
+    re.M,
+)
 _BACKTICK_RUN = re.compile(r"`+")
 _LANGUAGE = re.compile(r"language-(\S+)")
 _BLANK_RUNS = re.compile(r"\n{3,}")

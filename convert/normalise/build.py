@@ -66,8 +66,7 @@ _FORMATTING = {
 _LAYOUT_CELL_CONTENT = frozenset({"table", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
                                   "blockquote", "ul", "ol", "figure", "iframe", "video"})
 _CODE_TAGS = frozenset({"code", "kbd", "tt", "samp", "var"})
-_LANGUAGE_CLASS = re.compile(
-    r"(?:^|\s)(?:language|lang|highlight|hljs|brush:?)[-:\s]?([A-Za-z0-9_+#.-]+)")
+_LANGUAGE_NAME = re.compile(r"[a-z0-9_+#.-]{1,30}")
 _NOT_LANGUAGES = frozenset({"none", "plain", "plaintext", "text", "nohighlight", "hljs",
                             "prettyprint", "linenums", "highlight", "source", "code"})
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0\u3000]*\n")
@@ -410,17 +409,30 @@ def _code_text(el: etree._Element) -> str:
 
 
 def _code_language(el: etree._Element) -> str | None:
+    """The language named on a ``<pre>`` or its ``<code>``: ``language-x``, ``lang-x``,
+    ``brush: x``, ``data-lang="x"``, or highlight.js's ``hljs x``."""
     for node in (el, *el.iterdescendants("code")):
-        for attr in ("class", "data-lang", "lang"):
-            value = node.get(attr)
-            if not value:
-                continue
-            if attr != "class":
-                return value.strip().lower() or None
-            match = _LANGUAGE_CLASS.search(value)
-            if match and match.group(1).lower() not in _NOT_LANGUAGES:
-                return match.group(1).lower()
+        for attr in ("data-lang", "lang"):
+            value = (node.get(attr) or "").strip().lower()
+            if value:
+                return value
+        tokens = (node.get("class") or "").lower().replace("brush:", "brush: ").split()
+        for i, token in enumerate(tokens):
+            for prefix in ("language-", "lang-"):
+                if token.startswith(prefix) and token[len(prefix):]:
+                    return _language_name(token[len(prefix):])
+            if token in ("brush:", "hljs") and i + 1 < len(tokens):
+                name = _language_name(tokens[i + 1])
+                if name:
+                    return name
     return None
+
+
+def _language_name(token: str) -> str | None:
+    token = token.strip(";")
+    if token in _NOT_LANGUAGES or not _LANGUAGE_NAME.fullmatch(token):
+        return None
+    return token
 
 
 def plain_text(blocks: list[Block]) -> str:
