@@ -417,14 +417,13 @@ def _code_language(el: etree._Element) -> str | None:
             if value:
                 return value
         tokens = (node.get("class") or "").lower().replace("brush:", "brush: ").split()
-        for i, token in enumerate(tokens):
+        for token in tokens:
             for prefix in ("language-", "lang-"):
-                if token.startswith(prefix) and token[len(prefix):]:
+                if token.startswith(prefix) and _language_name(token[len(prefix):]):
                     return _language_name(token[len(prefix):])
-            if token in ("brush:", "hljs") and i + 1 < len(tokens):
-                name = _language_name(tokens[i + 1])
-                if name:
-                    return name
+        for i, token in enumerate(tokens[:-1]):
+            if token in ("brush:", "hljs") and _language_name(tokens[i + 1]):
+                return _language_name(tokens[i + 1])
     return None
 
 

@@ -34,6 +34,7 @@ def protect_code(body: str) -> str:
     return _PRE_BLOCK.sub(_protect_pre, body)
 
 
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PARSER = html.HTMLParser(remove_pis=True)
 
 
@@ -43,8 +44,8 @@ def parse_body(body: str) -> html.HtmlElement:
     Never raises on any text: an empty or unparseable body gives an empty ``<body>``.
     """
     text = protect_code(body)
-    # The parser refuses NUL and an XML encoding declaration in a str; neither is content.
-    text = text.replace("\x00", "")
+    # lxml refuses control characters (XML forbids them); they are never visible text.
+    text = _CONTROL_CHARS.sub("", text)
     try:
         root = html.document_fromstring("<html><body>" + text + "</body></html>", parser=_PARSER)
     except (etree.ParserError, ValueError):

@@ -34,51 +34,63 @@ def _collapse(text: str) -> str:
     return _WS_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
 
 
-def _leaves(inlines: list[Inline]) -> list[Text | LineBreak]:
-    out: list[Text | LineBreak] = []
+def _leaves(inlines: list[Inline]) -> list[Inline]:
+    """Text, line breaks and opaque inlines (code, images) in reading order."""
+    out: list[Inline] = []
     for node in inlines:
-        if isinstance(node, (Text, LineBreak)):
-            out.append(node)
-        elif isinstance(node, CONTAINER_INLINES):
+        if isinstance(node, CONTAINER_INLINES):
             out.extend(_leaves(node.children))
+        else:
+            out.append(node)
     return out
 
 
 def normalise_whitespace(inlines: list[Inline]) -> None:
-    """Collapse whitespace in the Text leaves of a paragraph-like run, in place."""
+    """Collapse whitespace in the Text leaves of a paragraph-like run, in place.
+
+    A whitespace run that spans several leaves is kept once, in the leaf where it
+    started (so ``a <b>b</b>`` keeps its space outside the bold), and dropped at the
+    start of a line, at its end, and between CJK characters when it held a newline.
+    """
     leaves = _leaves(inlines)
-    # Pass 1: collapse inside each leaf; runs become " " or "\n".
-    for leaf in leaves:
-        if isinstance(leaf, Text):
-            leaf.text = _collapse(leaf.text)
-    # Pass 2: a run spanning leaves is kept once, at the end of the earlier leaf (so it
-    # stays outside a following link or emphasis); line starts drop it.
-    prev: Text | None = None  # leaf holding the last visible character on this line
-    pending = ""  # whitespace carried over from the end of previous leaves
+    prev_char = ""  # last visible character on this line ("" = line start)
+    holder: Text | None = None  # leaf where the pending whitespace run started
+    pending = ""  # the pending run, "" when none
     for leaf in leaves:
         if isinstance(leaf, LineBreak):
-            prev, pending = None, ""
+            prev_char, holder, pending = "", None, ""
             continue
-        text = leaf.text
-        stripped = text.lstrip(" \n")
-        pending += text[: len(text) - len(stripped)]
-        if not stripped:
+        if not isinstance(leaf, Text):  # code, image: visible, holds no whitespace
+            if pending and prev_char and holder is not None:
+                holder.text += " "
+            prev_char, holder, pending = "\ufffc", None, ""
+            continue
+        text = _collapse(leaf.text)
+        body = text.lstrip(" \n")
+        if len(body) < len(text) and not pending:
+            holder = leaf
+        pending += text[: len(text) - len(body)]
+        if not body:
             leaf.text = ""
             continue
-        body = stripped.rstrip(" \n")
-        trailing = stripped[len(body):]
-        if pending and prev is not None:
-            cjk_join = "\n" in pending and is_cjk(prev.text[-1]) and is_cjk(body[0])
+        core = body.rstrip(" \n")
+        trailing = body[len(core):]
+        lead = ""
+        if pending and prev_char:
+            cjk_join = "\n" in pending and is_cjk(prev_char) and is_cjk(core[0])
             if not cjk_join:
-                prev.text += " "
-        body = _NEWLINE_BETWEEN_CJK.sub("", body).replace("\n", " ")
-        if prev is None:
-            body = _INDENT.sub("", body)
-        leaf.text = body
-        if body:
-            prev = leaf
-        pending = trailing
-    # Pass 3: trailing indentation-like spaces before a line break or the end.
+                if holder is leaf or holder is None:
+                    lead = " "
+                else:
+                    holder.text += " "
+        core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
+        if not prev_char:
+            core = _INDENT.sub("", core)
+        leaf.text = lead + core
+        if core:
+            prev_char = core[-1]
+        pending, holder = trailing, (leaf if trailing else None)
+    # Trailing indentation-like spaces before a line break or at the end.
     for i, leaf in enumerate(leaves):
         if isinstance(leaf, Text) and (i + 1 == len(leaves) or isinstance(leaves[i + 1],
                                                                           LineBreak)):

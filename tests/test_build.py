@@ -1,0 +1,208 @@
+"""The normaliser's structure rules, each on the smallest input that shows it."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convert.model import (
+    CodeBlock,
+    Embed,
+    Emphasis,
+    Figure,
+    Heading,
+    Image,
+    LineBreak,
+    Link,
+    ListBlock,
+    Paragraph,
+    Quote,
+    Rule,
+    Strong,
+    Table,
+    Text,
+    inline_text,
+)
+from convert.normalise import normalise
+from convert.normalise.build import Builder
+from convert.normalise.html import parse_body, protect_code
+from convert.normalise.steps import STEPS, StepContext
+from convert.reader import RawPost
+
+
+def build(body: str) -> list:
+    root = parse_body(body)
+    ctx = StepContext()
+    for step in STEPS:
+        step(root, ctx)
+    return Builder().build(root)
+
+
+def texts(blocks: list) -> list[str]:
+    return [inline_text(b.children) for b in blocks if isinstance(b, (Paragraph, Heading))]
+
+
+def test_text_outside_p_split_on_br_runs() -> None:
+    blocks = build("<div>one<br><br>two<br>\n<br>three<br>four</div>")
+    assert texts(blocks) == ["one", "two", "three\nfour"]
+
+
+def test_text_outside_p_split_on_blank_lines() -> None:
+    assert texts(build("<div>one\n\ntwo\nstill two</div>")) == ["one", "two still two"]
+
+
+def test_blank_lines_inside_p_are_just_spaces() -> None:
+    assert texts(build("<p>one\n\ntwo</p>")) == ["one two"]
+
+
+def test_p_inside_span_and_empty_p_dropped() -> None:
+    blocks = build('<span class="x"><p style="text-indent:2em">a</p><p></p><br><p> </p></span>')
+    assert texts(blocks) == ["a"]
+
+
+def test_no_space_between_cjk_at_line_break() -> None:
+    assert texts(build("<p>中文\n文字 and\nEnglish\n中文</p>")) == ["中文文字 and English 中文"]
+
+
+def test_cjk_join_across_inline_elements() -> None:
+    blocks = build("<p>中文\n<b>粗体</b>\n文字</p>")
+    assert inline_text(blocks[0].children) == "中文粗体文字"
+
+
+def test_space_stays_outside_links() -> None:
+    (para,) = build('<p>a name,\n<a href="http://x.org/"> link</a> end</p>')
+    assert para.children == [Text("a name, "), Link("http://x.org/", [Text("link")]),
+                             Text(" end")]
+
+
+def test_indents_dropped() -> None:
+    assert texts(build("<p>\u3000\u3000正文\u00a0</p>")) == ["正文"]
+
+
+def test_braces_come_back() -> None:
+    (code,) = build("<pre><code>&#123; a &#125;</code></pre>")
+    assert code == CodeBlock("{ a }")
+
+
+def test_code_keeps_raw_markup_and_nothing_after_is_swallowed() -> None:
+    body = ("<pre><code class=\"language-xml\"><dependency>\n  <groupId>x</groupId>\n"
+            "</dependency>\nList<User> u;\n<template><script>a<b</script></template>"
+            "</code></pre><p>after</p>")
+    blocks = build(body)
+    assert blocks[0] == CodeBlock("<dependency>\n  <groupId>x</groupId>\n</dependency>\n"
+                                  "List<User> u;\n<template><script>a<b</script></template>",
+                                  "xml")
+    assert texts(blocks[1:]) == ["after"]
+
+
+def test_protect_code_keeps_highlighting_markup() -> None:
+    assert protect_code('<pre><span class="k">if</span> a<b</pre>') == (
+        '<pre><span class="k">if</span> a&lt;b</pre>')
+
+
+def test_br_in_pre_is_one_newline() -> None:
+    (code,) = build("<pre>a<br>\nb<br>c</pre>")
+    assert code.text == "a\nb\nc"
+
+
+def test_code_language_from_classes() -> None:
+    assert build('<pre class="hljs language-js">x</pre>')[0].language == "js"
+    assert build('<pre class="brush: python;">x</pre>')[0].language == "python"
+    assert build('<pre class="prettyprint">x</pre>')[0].language is None
+    assert build('<pre><code class="lang-go">x</code></pre>')[0].language == "go"
+
+
+def test_headings_and_inline_formatting() -> None:
+    blocks = build("<h2>Title <em>x</em></h2><p><strong>b</strong> <i>i</i></p>")
+    assert blocks[0] == Heading(2, [Text("Title "), Emphasis([Text("x")])])
+    assert blocks[1] == Paragraph([Strong([Text("b")]), Text(" "), Emphasis([Text("i")])])
+
+
+def test_nested_lists() -> None:
+    (lst,) = build("<ol start='3'><li>a<ul><li>b</li></ul></li><li>c</li></ol>")
+    assert lst.ordered and lst.start == 3
+    assert lst.items[0] == [Paragraph([Text("a")]),
+                            ListBlock(False, [[Paragraph([Text("b")])]])]
+    assert lst.items[1] == [Paragraph([Text("c")])]
+
+
+def test_quote_rule_and_embeds() -> None:
+    blocks = build('<blockquote><p>q</p></blockquote><hr>'
+                   '<iframe src="//player.bilibili.com/x" title="T"></iframe>'
+                   '<video poster="p.jpg"><source src="https://v/x.mp4"></video>')
+    assert blocks[0] == Quote([Paragraph([Text("q")])])
+    assert blocks[1] == Rule()
+    assert blocks[2] == Embed("https://player.bilibili.com/x", "iframe", "T")
+    assert blocks[3] == Embed("https://v/x.mp4", "video", "", "p.jpg")
+
+
+def test_figure_with_caption_and_image_splits_paragraph() -> None:
+    blocks = build('<figure><img src="https://i/a.png" alt="A"><figcaption>Cap</figcaption>'
+                   '</figure><p>before<img src="https://i/b.png">after</p>')
+    assert blocks[0] == Figure("https://i/a.png", "A", [Text("Cap")])
+    assert blocks[1:] == [Paragraph([Text("before")]), Figure("https://i/b.png"),
+                          Paragraph([Text("after")])]
+
+
+def test_lazy_image_source() -> None:
+    blocks = build('<img src="data:image/gif;base64,R0lGOD" data-src="//cdn/x.png">'
+                   '<img srcset="data:image/gif;base64,R0" data-srcset="//c/s.png 300w, '
+                   '//c/l.png 800w">')
+    assert [b.src for b in blocks] == ["https://cdn/x.png", "https://c/l.png"]
+
+
+def test_data_table_and_layout_table() -> None:
+    blocks = build("<table><thead><tr><th>h1</th><th>h2</th></tr></thead>"
+                   "<tbody><tr><td colspan='2'>x <img src='https://i/c.png'></td></tr>"
+                   "</tbody></table>"
+                   "<table width='600'><tr><td><p>laid out</p></td></tr></table>")
+    table = blocks[0]
+    assert isinstance(table, Table) and table.header_rows == 1
+    assert table.rows[1][0].colspan == 2
+    assert table.rows[1][0].children == [Text("x "), Image("https://i/c.png")]
+    assert texts(blocks[1:]) == ["laid out"]
+
+
+def test_scripts_styles_comments_and_controls_dropped() -> None:
+    blocks = build("<p>a<!-- c --><script>evil()</script><style>p{}</style>"
+                   "<button>b</button>b</p><noscript>n</noscript>")
+    assert texts(blocks) == ["ab"]
+
+
+def test_javascript_links_keep_text_only() -> None:
+    (para,) = build('<p><a href="javascript:alert(1)">click</a></p>')
+    assert para.children == [Text("click")]
+
+
+def test_line_breaks_trimmed_at_paragraph_edges() -> None:
+    (para,) = build("<p><br>a<br><br></p>")
+    assert para.children == [Text("a")]
+    (para,) = build("<p>a<br>b</p>")
+    assert para.children == [Text("a"), LineBreak(), Text("b")]
+
+
+def test_empty_body_gives_no_blocks_and_a_warning() -> None:
+    doc = normalise(RawPost({"title": "t"}, "  <div> <p></p> </div>"))
+    assert doc.blocks == []
+    assert any("empty" in d.message for d in doc.diagnostics)
+
+
+def test_title_falls_back_to_heading_then_file_name() -> None:
+    doc = normalise(RawPost({}, "<h1>Heading</h1><p>x</p>"), origin="f.md")
+    assert doc.metadata.title == "Heading"
+    doc = normalise(RawPost({}, "<p>x</p>"), origin="name.md")
+    assert doc.metadata.title == "name"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(
+    st.text(),
+    st.sampled_from(["<p>", "</p>", "<br>", "<pre>", "</pre>", "<table><tr><td>", "</td>",
+                     "<ul><li>", "</li>", "<img src='x'>", "<b>", "</b>", "<!--", "-->",
+                     "<script>", "</script>", "<h2>", "<a href='javascript:x'>", "&#123;",
+                     "<figure>", "<figcaption>", "<iframe src='//a'>", "\n\n", "中文\n"]),
+), max_size=30))
+def test_never_crashes_on_soup(parts: list[str]) -> None:
+    doc = normalise(RawPost({}, "".join(parts)))
+    for block in doc.blocks:
+        assert block is not None
