@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, ClassVar, Union
 
 SCHEMA_VERSION = 1
@@ -230,7 +230,25 @@ _NODE_TYPES: dict[str, type] = {
                 LineBreak, Heading, Paragraph, ListBlock, Quote, CodeBlock, Figure, TableCell,
                 Table, Rule, Embed, Diagnostic, Metadata, Document)
 }
-_DATETIME_FIELDS = {(Metadata, "date")}
+_INLINE_TYPES = frozenset(cls.TYPE for cls in (Text, Strong, Emphasis, Strikeout, Superscript,
+                                                 Subscript, Code, Link, Image, LineBreak))
+_BLOCK_TYPES = frozenset(cls.TYPE for cls in (Heading, Paragraph, ListBlock, Quote, CodeBlock,
+                                                Figure, Table, Rule, Embed))
+# What each node-holding field may contain; other fields hold plain JSON scalars or lists.
+# A kind is a set of allowed TYPE tags, wrapped in one list level per nesting of lists.
+_FIELD_KINDS: dict[tuple[type, str], Any] = {
+    **{(cls, "children"): [_INLINE_TYPES]
+       for cls in (Strong, Emphasis, Strikeout, Superscript, Subscript, Link, Heading,
+                   Paragraph, TableCell)},
+    (Figure, "caption"): [_INLINE_TYPES],
+    (Table, "caption"): [_INLINE_TYPES],
+    (Quote, "children"): [_BLOCK_TYPES],
+    (ListBlock, "items"): [[_BLOCK_TYPES]],
+    (Table, "rows"): [[frozenset({TableCell.TYPE})]],
+    (Document, "blocks"): [_BLOCK_TYPES],
+    (Document, "diagnostics"): [frozenset({Diagnostic.TYPE})],
+    (Document, "metadata"): frozenset({Metadata.TYPE}),
+}
 
 
 class SchemaError(ValueError):
@@ -246,35 +264,51 @@ def _dump(value: Any) -> Any:
     if isinstance(value, list):
         return [_dump(v) for v in value]
     if isinstance(value, datetime):
-        return value.isoformat()
+        if value.tzinfo is None:  # the model's dates are UTC when no zone is known
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat(timespec="seconds" if not value.microsecond else "auto")
     if isinstance(value, dict):
         return {str(k): _dump(v) for k, v in value.items()}
     return value
 
 
-def _load(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_load(v) for v in value]
-    if isinstance(value, dict) and "type" in value and value["type"] in _NODE_TYPES:
-        cls = _NODE_TYPES[value["type"]]
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {}
-        for key, item in value.items():
-            if key == "type":
-                continue
-            if key not in names:
-                raise SchemaError(f"unknown field {key!r} in {cls.TYPE!r}")
-            if (cls, key) in _DATETIME_FIELDS and item is not None:
-                kwargs[key] = datetime.fromisoformat(item)
-            elif key == "extra":
-                kwargs[key] = item  # user metadata: kept verbatim, never re-typed
-            else:
-                kwargs[key] = _load(item)
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise SchemaError(f"bad {cls.TYPE!r} node: {exc}") from None
-    return value
+def _load_kind(value: Any, kind: Any, where: str) -> Any:
+    if isinstance(kind, list):
+        if not isinstance(value, list):
+            raise SchemaError(f"{where}: expected a list")
+        return [_load_kind(v, kind[0], where) for v in value]
+    tag = value.get("type") if isinstance(value, dict) else None
+    if not isinstance(tag, str) or tag not in kind:
+        found = value.get("type") if isinstance(value, dict) else type(value).__name__
+        raise SchemaError(f"{where}: unexpected {found!r} (expected {', '.join(sorted(kind))})")
+    return _load_node(value)
+
+
+def _load_node(value: dict[str, Any]) -> Any:
+    cls = _NODE_TYPES[value["type"]]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "type":
+            continue
+        if key not in fields:
+            raise SchemaError(f"unknown field {key!r} in {cls.TYPE!r}")
+        kind = _FIELD_KINDS.get((cls, key))
+        if kind is not None:
+            kwargs[key] = _load_kind(item, kind, f"{cls.TYPE}.{key}")
+        elif cls is Metadata and key == "date" and item is not None:
+            try:
+                if not isinstance(item, str):
+                    raise ValueError(item)
+                kwargs[key] = datetime.fromisoformat(item.replace("Z", "+00:00"))
+            except ValueError:
+                raise SchemaError(f"bad date {item!r} in 'metadata'") from None
+        else:
+            kwargs[key] = item  # scalars, string lists, and ``extra`` kept verbatim
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise SchemaError(f"bad {cls.TYPE!r} node: {exc}") from None
 
 
 def document_to_dict(doc: Document) -> dict[str, Any]:
@@ -291,10 +325,7 @@ def document_from_dict(data: dict[str, Any]) -> Document:
     if version != SCHEMA_VERSION:
         raise SchemaError(f"unsupported schema_version {version!r} (expected {SCHEMA_VERSION})")
     body = {k: v for k, v in data.items() if k != "schema_version"}
-    doc = _load(body)
-    if not isinstance(doc, Document):
-        raise SchemaError("not a newsconv document")
-    return doc
+    return _load_node(body)
 
 
 def json_schema() -> dict[str, Any]:
