@@ -84,12 +84,14 @@ def test_markdown_has_no_blank_space_lines_or_trailing_space_breaks(
 
 
 def _source_text(post: Path) -> str:
-    """The visible text of a post's body, as HTML would show it, spaces kept."""
+    """The title and the visible text of the body, with the spaces the source has
+    (runs collapsed, as HTML shows them); line breaks are not spaces."""
     from convert.normalise.html import parse_body
     from convert.reader import read_post
 
-    body = parse_body(read_post(post.read_bytes()).body)
-    return " ".join("".join(body.itertext()).split("\n"))
+    raw = read_post(post.read_bytes())
+    text = str(raw.metadata.get("title", "")) + "\n" + "".join(parse_body(raw.body).itertext())
+    return re.sub(r"[ \t\u00a0]+", " ", text)
 
 
 def test_no_space_inserted_between_cjk_characters(converted: dict[str, Path],
