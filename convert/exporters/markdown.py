@@ -9,11 +9,12 @@ the code, figures with their caption, and escaping that is exact for CommonMark.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 import yaml
-from markdownify import ATX, BACKSLASH, MarkdownConverter
+from markdownify import ATX, BACKSLASH, MarkdownConverter, chomp
 
 from ..model import Document
 from ..render import render_blocks
@@ -51,6 +52,8 @@ class NewsMarkdownConverter(MarkdownConverter):
         keep_inline_images_in = ["td", "th", "a", "strong", "em", "del", "sup", "sub"]
         strip_document = "strip"
         bs4_options = "lxml"
+        sup_symbol = "<sup>"
+        sub_symbol = "<sub>"
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
         if not text:
@@ -62,6 +65,44 @@ class NewsMarkdownConverter(MarkdownConverter):
         if parent_tags & {"td", "th"}:
             text = text.replace("|", r"\|")
         return text
+
+    def convert_strong(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return self._delimited(el, text, parent_tags, "**", "strong")
+
+    def convert_em(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return self._delimited(el, text, parent_tags, "*", "em")
+
+    def convert_del(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return self._delimited(el, text, parent_tags, "~~", "del")
+
+    convert_b = convert_strong
+    convert_i = convert_em
+    convert_s = convert_del
+
+    def _delimited(self, el: Any, text: str, parent_tags: set[str], marker: str,
+                   tag: str) -> str:
+        """Wrap ``text`` in ``marker`` runs that CommonMark reads as emphasis.
+
+        A run only opens or closes next to punctuation when the other side is space or
+        punctuation too, which CJK text breaks all the time (``**特性：**在``). Non-ASCII
+        punctuation at the edges moves outside the markers; when the runs still would
+        not flank, the HTML tag is written instead.
+        """
+        if "_noformat" in parent_tags:
+            return text
+        prefix, suffix, text = chomp(text)
+        if not text:
+            return ""
+        before = prefix[-1:] or _neighbour_char(el, forward=False)
+        after = suffix[:1] or _neighbour_char(el, forward=True)
+        lead = trail = ""
+        while text and not text[0].isascii() and not _can_open(before, text[0]):
+            lead, text, before = lead + text[0], text[1:], text[0]
+        while text and not text[-1].isascii() and not _can_close(text[-1], after):
+            trail, text, after = text[-1] + trail, text[:-1], text[-1]
+        if text and _can_open(before, text[0]) and _can_close(text[-1], after):
+            return f"{prefix}{lead}{marker}{text}{marker}{trail}{suffix}"
+        return f"{prefix}<{tag}>{lead}{text}{trail}</{tag}>{suffix}"
 
     def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
         if el.get("href"):
@@ -92,6 +133,48 @@ class NewsMarkdownConverter(MarkdownConverter):
     def convert_figcaption(self, el: Any, text: str, parent_tags: set[str]) -> str:
         text = text.strip()
         return f"\n\n*{text}*\n\n" if text else ""
+
+
+_INLINE_PARENTS = frozenset({"a", "strong", "b", "em", "i", "del", "s", "sup", "sub", "span"})
+
+
+def _is_punctuation(char: str) -> bool:
+    return bool(char) and unicodedata.category(char)[0] in "PS"
+
+
+def _is_space(char: str) -> bool:
+    return not char or char.isspace()
+
+
+def _can_open(before: str, first: str) -> bool:
+    """CommonMark's left-flanking rule for a delimiter run between two characters."""
+    return not _is_space(first) and (
+        not _is_punctuation(first) or _is_space(before) or _is_punctuation(before))
+
+
+def _can_close(last: str, after: str) -> bool:
+    """CommonMark's right-flanking rule."""
+    return not _is_space(last) and (
+        not _is_punctuation(last) or _is_space(after) or _is_punctuation(after))
+
+
+def _neighbour_char(el: Any, forward: bool) -> str:
+    """The character just before (or after) an element in the rendered text, looking
+    through enclosing inline elements; "" at a block edge."""
+    node = el
+    while node is not None:
+        sibling = node.next_sibling if forward else node.previous_sibling
+        if sibling is not None:
+            text = sibling.get_text() if hasattr(sibling, "get_text") else str(sibling)
+            if text:
+                return text[0] if forward else text[-1]
+            node = sibling
+            continue
+        parent = node.parent
+        if parent is None or parent.name not in _INLINE_PARENTS:
+            return ""
+        node = parent
+    return ""
 
 
 def link_destination(url: str) -> str:

@@ -1,0 +1,142 @@
+"""Markdown output read back by a CommonMark parser (markdown-it-py) gives the
+document's text and structure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
+from markdown_it import MarkdownIt
+
+from convert.exporters.markdown import to_markdown
+from convert.model import (
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Figure,
+    Heading,
+    LineBreak,
+    Link,
+    ListBlock,
+    Metadata,
+    Paragraph,
+    Quote,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    inline_text,
+)
+from convert.pipeline import load_path
+
+MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_WS = re.compile(r"\s+")
+
+
+def body_of(markdown: str) -> str:
+    return markdown.split("---\n", 2)[2]
+
+
+def rendered(markdown: str) -> lxml_html.HtmlElement:
+    return lxml_html.fragment_fromstring(MD.render(body_of(markdown)) or "<p></p>",
+                                         create_parent="div")
+
+
+def squash(text: str) -> str:
+    return _WS.sub("", text)
+
+
+def model_text(blocks: list) -> str:
+    parts = []
+    for block in blocks:
+        if isinstance(block, (Paragraph, Heading)):
+            parts.append(inline_text(block.children))
+        elif isinstance(block, CodeBlock):
+            parts.append(block.text)
+        elif isinstance(block, ListBlock):
+            parts.extend(model_text(item) for item in block.items)
+        elif isinstance(block, Quote):
+            parts.append(model_text(block.children))
+        elif isinstance(block, Figure):
+            parts.append(block.alt + inline_text(block.caption))
+        elif isinstance(block, Table):
+            parts.extend(inline_text(c.children) for row in block.rows for c in row)
+    return "".join(parts)
+
+
+def rendered_text(root: lxml_html.HtmlElement) -> str:
+    for img in root.iter("img"):  # alt text is the image's text in the model too
+        img.tail = (img.get("alt") or "") + (img.tail or "")
+    # Embeds are links to their source, not text of the model: leave them out.
+    return "".join(t for el in root if not el.text_content().startswith("▶")
+                   for t in el.itertext())
+
+
+def doc(*blocks) -> Document:
+    return Document(Metadata(title="t"), list(blocks))
+
+
+@pytest.mark.parametrize("text", [
+    "a * b _c_ [link](x) `tick` <div> &amp; \\ back",
+    "# not a heading", "1. not a list", "2) nor this", "- nor this", "+ nor this",
+    "> not a quote", "---", "===", "~~~ not a fence", "```", "a|b", "<!-- x -->",
+    "100.5 is a number", "*", "_", "![img](x)", "&copy;",
+])
+def test_special_characters_survive_as_text(text: str) -> None:
+    root = rendered(to_markdown(doc(Paragraph([Text(text)]))))
+    assert [el.tag for el in root] == ["p"], to_markdown(doc(Paragraph([Text(text)])))
+    assert root[0].text_content() == text
+
+
+def test_structure_round_trips() -> None:
+    document = doc(
+        Heading(2, [Text("Head "), Emphasis([Text("em")])]),
+        Paragraph([Strong([Text("bold")]), Text(" and "), Code("co`de"), LineBreak(),
+                   Link("https://x.org/a b(c)", [Text("link")])]),
+        ListBlock(True, [[Paragraph([Text("one")])],
+                         [Paragraph([Text("two")]), ListBlock(False, [[Paragraph([Text("n")])]])]],
+                  start=3),
+        Quote([Paragraph([Text("quoted")])]),
+        CodeBlock("x = 1\n```\ny = 2", "python"),
+        Figure("https://i/x.png", "alt", [Text("caption")]),
+        Table([[TableCell([Text("h|1")], header=True), TableCell([Text("h2")], header=True)],
+               [TableCell([Text("a")]), TableCell([Text("b")])]], header_rows=1),
+    )
+    root = rendered(to_markdown(document))
+    assert [el.tag for el in root] == ["h2", "p", "ol", "blockquote", "pre", "p", "p", "table"]
+    assert root[1].find("br") is not None
+    assert root[1].find("a").get("href") == "https://x.org/a%20b%28c%29"
+    assert root[2].get("start") == "3" and root[2].find(".//ul") is not None
+    assert root[4].find("code").get("class") == "language-python"
+    assert root[4].text_content() == "x = 1\n```\ny = 2\n"
+    assert root[5].find("img").get("src") == "https://i/x.png"
+    assert root[6].text_content() == "caption"
+    assert [c.text_content() for c in root[7].iter("th")] == ["h|1", "h2"]
+
+
+_PLAIN = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Zs")),
+                 min_size=1).map(lambda s: s.strip())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PLAIN.filter(bool), min_size=1, max_size=4))
+def test_any_words_round_trip(words: list[str]) -> None:
+    text = " ".join(words)
+    markdown = to_markdown(doc(Paragraph([Text(text)])))
+    root = rendered(markdown)
+    assert [el.tag for el in root] == ["p"], markdown
+    assert root[0].text_content() == text, markdown
+
+
+def test_corpus_markdown_renders_back_to_the_document_text(corpus: list[Path]) -> None:
+    for post in corpus:
+        document = load_path(post)
+        markdown = to_markdown(document)
+        got = squash(rendered_text(rendered(markdown)))
+        want = squash(model_text(document.blocks))
+        assert got == want, f"{post.name}: rendered Markdown text differs from the document"
