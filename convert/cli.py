@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -218,7 +218,7 @@ def _options(title: str | None = None, author: str | None = None, lang: str | No
              "  cat post.html | newsconv to-md - -o post.md")
 def to_md(
     inputs: list[str] = INPUTS,
-    output: Optional[str] = typer.Option(  # noqa: UP007 - typer needs Optional on 3.10
+    output: str | None = typer.Option(
         None, "--output", "-o", metavar="DIR|FILE|-",
         help="Folder for one file per post, a file (one input), or - for standard output. "
              "Default: standard output for one input."),
@@ -234,7 +234,7 @@ def to_md(
              "  newsconv to-json posts/ --lines > posts.jsonl")
 def to_json(
     inputs: list[str] = INPUTS,
-    output: Optional[str] = typer.Option(  # noqa: UP007
+    output: str | None = typer.Option(
         None, "--output", "-o", metavar="DIR|FILE|-",
         help="Folder for one file per post, a file, or - for standard output. "
              "Default: standard output for one input or with --lines."),
@@ -253,9 +253,9 @@ def to_epub(
     inputs: list[str] = INPUTS,
     output: str = typer.Option(..., "--output", "-o", metavar="BOOK.epub",
                                help="The book to write (- for standard output)."),
-    title: Optional[str] = typer.Option(None, help="Book title. Default: from the posts."),  # noqa: UP007
-    author: Optional[str] = typer.Option(None, help="Book author. Default: the posts' authors."),  # noqa: UP007
-    lang: Optional[str] = typer.Option(  # noqa: UP007
+    title: str | None = typer.Option(None, help="Book title. Default: from the posts."),
+    author: str | None = typer.Option(None, help="Book author. Default: the posts' authors."),
+    lang: str | None = typer.Option(
         None, help="Book language (BCP 47). Default: the posts' most common language."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
@@ -272,11 +272,11 @@ def convert(
     inputs: list[str] = INPUTS,
     to: str = typer.Option(..., "--to", "-t", metavar="NAME",
                            help="A registered format (see `newsconv formats`)."),
-    output: Optional[str] = typer.Option(  # noqa: UP007
+    output: str | None = typer.Option(
         None, "--output", "-o", metavar="DIR|FILE|-", help="Where to write (as in to-md)."),
-    title: Optional[str] = typer.Option(None, help="Title, for formats that use one."),  # noqa: UP007
-    author: Optional[str] = typer.Option(None, help="Author, for formats that use one."),  # noqa: UP007
-    lang: Optional[str] = typer.Option(None, help="Language, for formats that use one."),  # noqa: UP007
+    title: str | None = typer.Option(None, help="Title, for formats that use one."),
+    author: str | None = typer.Option(None, help="Author, for formats that use one."),
+    lang: str | None = typer.Option(None, help="Language, for formats that use one."),
     lines: bool = typer.Option(False, "--lines", help="JSON Lines, for formats that stream."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 SCHEMA_VERSION = 1
 
@@ -86,8 +86,8 @@ class LineBreak:
     TYPE: ClassVar[str] = "line_break"
 
 
-Inline = Union[Text, Strong, Emphasis, Strikeout, Superscript, Subscript, Code, Link, Image,
-               LineBreak]
+Inline = (Text | Strong | Emphasis | Strikeout | Superscript | Subscript | Code | Link | Image
+          | LineBreak)
 
 #: Inline nodes that hold other inlines in ``children``.
 CONTAINER_INLINES = (Strong, Emphasis, Strikeout, Superscript, Subscript, Link)
@@ -175,7 +175,7 @@ class Embed:
     poster: str | None = None
 
 
-Block = Union[Heading, Paragraph, ListBlock, Quote, CodeBlock, Figure, Table, Rule, Embed]
+Block = Heading | Paragraph | ListBlock | Quote | CodeBlock | Figure | Table | Rule | Embed
 
 
 # ---------------------------------------------------------------- document

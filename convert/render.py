@@ -101,13 +101,15 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
         return f"<code>{escape(node.text)}</code>"
     if isinstance(node, Link):
         title = f' title="{escape(node.title, True)}"' if node.title else ""
-        return f'<a href="{escape(node.href, True)}"{title}>{render_inlines(node.children, opts)}</a>'
+        inner = render_inlines(node.children, opts)
+        return f'<a href="{escape(node.href, True)}"{title}>{inner}</a>'
     if isinstance(node, LineBreak):
         return "<br/>"
     if isinstance(node, Image):
         href = opts.image_resolver(node.src)
         if href is None:
-            return f'<a href="{escape(node.src, True)}">{escape(image_label(node.src, node.alt))}</a>'
+            label = escape(image_label(node.src, node.alt))
+            return f'<a href="{escape(node.src, True)}">{label}</a>'
         return f'<img src="{escape(href, True)}" alt="{escape(node.alt, True)}"/>'
     raise TypeError(f"not an inline node: {node!r}")
 

@@ -180,7 +180,7 @@ def _neighbour_char(el: Any, forward: bool) -> str:
 def link_destination(url: str) -> str:
     """A link destination CommonMark reads back as ``url``: spaces, brackets and
     parentheses are percent-encoded."""
-    return re.sub(r"[\s()<>]", lambda m: "%{:02X}".format(ord(m.group())), url)
+    return re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url)
 
 
 def _escape_line_start(marker: str) -> str:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from convert.model import Diagnostic, Metadata
+from convert.normalise.urls import is_placeholder_cover, strip_proxy
 
 __all__ = ["detect_language", "normalise_language_tag", "normalise_metadata", "parse_date"]
 
@@ -69,7 +70,10 @@ def normalise_metadata(raw: Mapping[str, Any], text: str) -> tuple[Metadata, lis
     consumed.update(_CATEGORY_KEYS)
 
     cover_key = _first_key(raw, _COVER_KEYS, lambda v: isinstance(v, str) and bool(v.strip()))
-    cover = _fix_url(raw[cover_key].strip()) if cover_key is not None else None
+    cover = strip_proxy(_fix_url(raw[cover_key].strip())) if cover_key is not None else None
+    if cover is not None and is_placeholder_cover(cover):
+        diagnostics.append(_warning("placeholder cover ignored", sample=cover))
+        cover = None
     consumed.update(_aliases_used(raw, _COVER_KEYS, cover_key))
 
     lang: str | None = None

@@ -7,63 +7,15 @@ the ordered list the normaliser runs; a new rule is a new function added there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 from lxml import etree
 from lxml.html import HtmlElement
 
-from ..model import Diagnostic
-from .urls import absolute_url, is_placeholder_image
+from .context import Step, StepContext, remove_keeping_tail, text_sample
+from .hidden import remove_hidden
+from .noise import remove_ad_blocks, remove_widgets
+from .urls import absolute_url, is_placeholder_image, strip_proxy, unwrap_redirect
 
-SAMPLE_CHARS = 60
-
-
-@dataclass
-class StepContext:
-    """What a step may know about the post besides its tree, and where it reports."""
-
-    metadata: dict[str, Any] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def report(self, step: str, message: str, count: int = 1, sample: str | None = None) -> None:
-        if count <= 0:
-            return
-        if sample is not None:
-            sample = " ".join(sample.split())[:SAMPLE_CHARS] or None
-        self.diagnostics.append(Diagnostic("change", step, message, count, sample))
-
-
-Step = Callable[[HtmlElement, StepContext], None]
-
-
-def remove_keeping_tail(el: etree._Element) -> None:
-    """Remove an element but keep the text that follows it (its ``tail``)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail = el.tail
-    if tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
-
-
-def _text_sample(elements: list[etree._Element]) -> str:
-    parts = []
-    for el in elements:
-        if isinstance(el, etree._Comment):
-            parts.append(el.text or "")
-        else:
-            parts.append("".join(el.itertext()))
-        if sum(len(p) for p in parts) > SAMPLE_CHARS:
-            break
-    return " ".join(parts)
-
+__all__ = ["STEPS", "Step", "StepContext"]
 
 # Elements that never hold readable article content.
 _NON_CONTENT_TAGS = (
@@ -80,7 +32,7 @@ def drop_non_content(root: HtmlElement, ctx: StepContext) -> None:
     ctx.report("drop_non_content", "removed HTML comments", len(comments))
     removed = list(root.iter(*_NON_CONTENT_TAGS))
     # Report first: a removed element's text is gone afterwards.
-    sample = _text_sample(removed)
+    sample = text_sample(removed)
     for el in removed:
         if el.getparent() is not None:  # may sit inside an element removed before it
             remove_keeping_tail(el)
@@ -133,7 +85,7 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
             remove_keeping_tail(img)
             dropped += 1
             continue
-        real = absolute_url(real)
+        real = strip_proxy(absolute_url(real))
         if real != src:
             fixed += 1
         img.set("src", real)
@@ -141,8 +93,32 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
     ctx.report("resolve_image_sources", "dropped images without a usable URL", dropped)
 
 
+def unwrap_links(root: HtmlElement, ctx: StepContext) -> None:
+    """Links through redirectors point at their target; proxied media at the original."""
+    unwrapped = proxied = 0
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href:
+            target = unwrap_redirect(absolute_url(href))
+            if target != absolute_url(href):
+                a.set("href", target)
+                unwrapped += 1
+    for el in root.iter("video", "audio", "source", "iframe", "embed"):
+        for attr in ("src", "poster"):
+            value = el.get(attr)
+            if value and strip_proxy(value) != value:
+                el.set(attr, strip_proxy(value))
+                proxied += 1
+    ctx.report("unwrap_links", "unwrapped redirector links", unwrapped)
+    ctx.report("unwrap_links", "removed proxy prefixes from media URLs", proxied)
+
+
 #: The steps the normaliser runs, in order.
 STEPS: list[Step] = [
+    remove_ad_blocks,  # needs the comments that drop_non_content removes
     drop_non_content,
+    remove_hidden,
+    remove_widgets,
+    unwrap_links,
     resolve_image_sources,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
@@ -37,3 +38,80 @@ def is_placeholder_image(url: str) -> bool:
         return True
     tail = url.rstrip("/").rsplit("/", 1)[-1]
     return tail in ("undefined", "null") or url_scheme(url) not in (None, "http", "https")
+
+
+# Redirect services that wrap outbound links: host → query parameter holding the target.
+# Any host named ``link.*``/``links.*`` or a path like ``/go``, ``/redirect``,
+# ``GoToLink`` with one of the usual parameters counts too (see :func:`unwrap_redirect`).
+REDIRECTORS = {
+    "links.jianshu.com": "to",
+    "link.zhihu.com": "target",
+    "link.juejin.cn": "target",
+    "www.oschina.net": "url",
+    "oschina.net": "url",
+    "link.csdn.net": "target",
+}
+_REDIRECT_PARAMS = ("to", "target", "url", "u", "redirect", "redirect_url", "link", "dest")
+_REDIRECT_PATH = re.compile(r"/(?:go|goto|gotolink|redirect|jump|out|link)(?:/|$|\.)", re.I)
+
+
+def _decoded_target(value: str) -> str | None:
+    """A query value that is an absolute http(s) URL, decoded up to three times."""
+    for _ in range(3):
+        if re.match(r"^(?:https?:)?//", value, re.I):
+            return absolute_url(value)
+        decoded = unquote(value)
+        if decoded == value:
+            break
+        value = decoded
+    return None
+
+
+def unwrap_redirect(url: str) -> str:
+    """The real target of a redirector link, or ``url`` itself."""
+    for _ in range(3):  # redirectors are sometimes nested
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.query:
+            return url
+        host = parts.netloc.lower()
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        names = [REDIRECTORS[host]] if host in REDIRECTORS else []
+        if not names and (host.startswith(("link.", "links.")) or _REDIRECT_PATH.search(
+                parts.path)):
+            names = list(_REDIRECT_PARAMS)
+        target = next((t for n in names if n in params
+                       for t in [_decoded_target(params[n])] if t), None)
+        if target is None or target == url:
+            return url
+        url = target
+    return url
+
+
+# A proxy that takes the real URL as its whole query: ``https://proxy/?http://real/x.jpg``.
+_PROXY_PREFIX = re.compile(r"^https?://[^/?#]+/?\?(?=(?:https?:)?//)", re.I)
+
+
+def strip_proxy(url: str) -> str:
+    """``https://cors.example.dev/?http://host/a.jpg`` → ``http://host/a.jpg``."""
+    stripped = _PROXY_PREFIX.sub("", url.strip())
+    return absolute_url(stripped) if stripped != url.strip() else url
+
+
+# Services that hand out random or blank placeholder pictures: never a post's cover.
+PLACEHOLDER_IMAGE_HOSTS = frozenset({
+    "picsum.photos", "via.placeholder.com", "placeholder.com", "placehold.co", "placehold.it",
+    "dummyimage.com", "loremflickr.com", "placekitten.com", "fakeimg.pl", "lorempixel.com",
+    "source.unsplash.com",
+})
+
+
+def is_placeholder_cover(url: str) -> bool:
+    """A cover URL that is no real cover: a placeholder service, ``…/p/undefined``, or a
+    rendered formula (``…/equation?tex=``)."""
+    if is_placeholder_image(url):
+        return True
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().split(":")[0]
+    if host in PLACEHOLDER_IMAGE_HOSTS or host.removeprefix("www.") in PLACEHOLDER_IMAGE_HOSTS:
+        return True
+    return "tex=" in parts.query and "equation" in parts.path.lower()

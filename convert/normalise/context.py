@@ -1,0 +1,59 @@
+"""What cleaning steps share: the context they report to, and tree helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from ..model import Diagnostic
+
+SAMPLE_CHARS = 60
+
+
+@dataclass
+class StepContext:
+    """What a step may know about the post besides its tree, and where it reports."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def report(self, step: str, message: str, count: int = 1, sample: str | None = None) -> None:
+        if count <= 0:
+            return
+        if sample is not None:
+            sample = " ".join(sample.split())[:SAMPLE_CHARS] or None
+        self.diagnostics.append(Diagnostic("change", step, message, count, sample))
+
+
+Step = Callable[[HtmlElement, StepContext], None]
+
+
+def remove_keeping_tail(el: etree._Element) -> None:
+    """Remove an element but keep the text that follows it (its ``tail``)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def text_sample(elements: list[etree._Element]) -> str:
+    parts = []
+    for el in elements:
+        if isinstance(el, etree._Comment):
+            parts.append(el.text or "")
+        else:
+            parts.append("".join(el.itertext()))
+        if sum(len(p) for p in parts) > SAMPLE_CHARS:
+            break
+    return " ".join(parts)

@@ -1,0 +1,187 @@
+"""Remove what a reader of the original page could not see.
+
+Hidden by CSS (``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``),
+by the ``hidden`` attribute, or by colour: text whose colour is so close to its
+background that the contrast ratio (WCAG 2 relative luminance) is under
+:data:`MIN_CONTRAST`. Anti-scraping watermarks like ``<font color="#F8F8F8">Mitbbs.com``
+are the last kind; deciding by contrast, not by a list of hex strings, catches
+``#fff``, ``rgb(250,250,250)``, ``whitesmoke`` and their cousins alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+import webcolors
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .context import StepContext, remove_keeping_tail, text_sample
+
+#: Below this contrast ratio against its background, text counts as invisible.
+#: 1.0 is identical colours; #F8F8F8 on white is 1.06, #DDD 1.36, light grey #999 2.85.
+MIN_CONTRAST = 1.3
+WHITE = (1.0, 1.0, 1.0)
+
+RGB = tuple[float, float, float]
+_ZERO = re.compile(r"^[+-]?0*\.?0*(px|pt|em|rem|%|ex|ch|vw|vh)?$")
+_RGB_FUNC = re.compile(r"rgba?\(\s*([^)]*)\)")
+_HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b")
+
+
+def style_declarations(style: str) -> dict[str, str]:
+    """``"a: b; C:d"`` → ``{"a": "b", "c": "d"}`` (later declarations win)."""
+    out: dict[str, str] = {}
+    for declaration in style.split(";"):
+        name, sep, value = declaration.partition(":")
+        if sep:
+            out[name.strip().lower()] = value.strip().lower().replace("!important", "").strip()
+    return out
+
+
+def parse_color(value: str) -> tuple[RGB, float] | None:
+    """An HTML/CSS colour as ``((r, g, b) in 0..1, alpha)``, or None if unknown."""
+    value = value.strip().lower()
+    if not value:
+        return None
+    if value == "transparent":
+        return WHITE, 0.0
+    match = _RGB_FUNC.fullmatch(value)
+    if match:
+        parts = [p for p in re.split(r"[\s,/]+", match.group(1)) if p]
+        try:
+            channels = [float(p[:-1]) * 2.55 if p.endswith("%") else float(p) for p in parts[:3]]
+            alpha = 1.0
+            if len(parts) > 3:
+                alpha = float(parts[3][:-1]) / 100 if parts[3].endswith("%") else float(parts[3])
+        except ValueError:
+            return None
+        if len(channels) != 3:
+            return None
+        r, g, b = (min(max(c, 0.0), 255.0) / 255 for c in channels)
+        return (r, g, b), min(max(alpha, 0.0), 1.0)
+    if not value.startswith("#") and re.fullmatch(r"[0-9a-f]{6}", value):
+        value = "#" + value  # <font color="F8F8F8">: browsers accept it
+    try:
+        if value.startswith("#"):
+            alpha = 1.0
+            digits = value[1:]
+            if len(digits) in (4, 8):  # #rgba / #rrggbbaa
+                cut = len(digits) * 3 // 4
+                alpha_hex = digits[cut:] * (2 if len(digits) == 4 else 1)
+                alpha, value = int(alpha_hex, 16) / 255, "#" + digits[:cut]
+            rgb = webcolors.hex_to_rgb(value)
+        else:
+            rgb, alpha = webcolors.name_to_rgb(value), 1.0
+    except ValueError:
+        return None
+    return (rgb.red / 255, rgb.green / 255, rgb.blue / 255), alpha
+
+
+def _luminance(rgb: RGB) -> float:
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(foreground: RGB, background: RGB) -> float:
+    """WCAG 2 contrast ratio, 1.0 (same) to 21.0 (black on white)."""
+    a, b = _luminance(foreground), _luminance(background)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def _blend(color: tuple[RGB, float], background: RGB) -> RGB:
+    rgb, alpha = color
+    r, g, b = (alpha * c + (1 - alpha) * bg for c, bg in zip(rgb, background, strict=True))
+    return r, g, b
+
+
+def _own_background(el: etree._Element) -> tuple[RGB, float] | None:
+    style = style_declarations(el.get("style") or "")
+    for key in ("background-color", "background"):
+        for token in _color_tokens(style.get(key, "")):
+            color = parse_color(token)
+            if color is not None:
+                return color
+    bgcolor = el.get("bgcolor")
+    return parse_color(bgcolor) if bgcolor else None
+
+
+def _color_tokens(value: str) -> list[str]:
+    """Colour-looking tokens in a shorthand like ``background: url(x) #000 no-repeat``."""
+    if not value:
+        return []
+    tokens = _RGB_FUNC.findall(value)
+    found = [f"rgb({t})" for t in tokens]
+    found += _HEX.findall(value)
+    found += [w for w in re.split(r"[\s,]+", _RGB_FUNC.sub(" ", value)) if w.isalpha()]
+    return found
+
+
+def background_of(el: etree._Element) -> RGB:
+    """The background colour behind an element: the nearest one set, over white."""
+    layers = []
+    node: etree._Element | None = el
+    while node is not None:
+        color = _own_background(node)
+        if color is not None:
+            layers.append(color)
+            if color[1] >= 1.0:
+                break
+        node = node.getparent()
+    background = WHITE
+    for color in reversed(layers):
+        background = _blend(color, background)
+    return background
+
+
+def _hidden_by_css(style: dict[str, str]) -> bool:
+    if style.get("display") == "none":
+        return True
+    if style.get("visibility") in ("hidden", "collapse"):
+        return True
+    if "font-size" in style and _ZERO.match(style["font-size"]):
+        return True
+    try:
+        if "opacity" in style and float(style["opacity"].rstrip("%")) <= 0.05:
+            return True
+    except ValueError:
+        pass
+    return False
+
+
+def is_invisible(el: etree._Element) -> bool:
+    """Whether an element's own attributes make it (and its content) invisible."""
+    if el.get("hidden") is not None:
+        return True
+    style = style_declarations(el.get("style") or "") if el.get("style") else {}
+    if style and _hidden_by_css(style):
+        return True
+    color_value = style.get("color") or (el.get("color") if el.tag == "font" else None)
+    if color_value:
+        color = parse_color(color_value)
+        if color is not None:
+            background = background_of(el)
+            if contrast(_blend(color, background), background) < MIN_CONTRAST:
+                return True
+    return False
+
+
+def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
+    """Remove elements a reader could not see, and their text."""
+    hidden = []
+    for el in root.iter(etree.Element):
+        if el.get("hidden") is None and not el.get("style") and el.tag != "font":
+            continue
+        if is_invisible(el):
+            hidden.append(el)
+    # Report first (removed text is gone afterwards); skip ones inside removed ones.
+    hidden_set = set(hidden)
+    topmost = [el for el in hidden if not any(a in hidden_set for a in el.iterancestors())]
+    sample = text_sample(topmost)
+    for el in topmost:
+        remove_keeping_tail(el)
+    ctx.report("remove_hidden", "removed hidden elements and invisible text",
+               len(topmost), sample or None)
