@@ -7,6 +7,7 @@ builds model blocks and normalises the metadata into a :class:`~convert.model.Do
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import PurePath
 
 from ..model import Diagnostic, Document, Heading, inline_text
@@ -14,15 +15,27 @@ from ..reader import RawPost
 from .build import Builder, plain_text
 from .html import parse_body
 from .metadata import normalise_metadata
+from .profiles import SiteProfile, available_profiles
 from .steps import STEPS, Step, StepContext
 
-__all__ = ["normalise", "STEPS"]
+__all__ = ["normalise", "STEPS", "default_profiles"]
 
 
-def normalise(raw: RawPost, origin: str | None = None,
-              steps: Sequence[Step] = STEPS) -> Document:
-    """Build a clean :class:`Document` from a post as the reader returned it."""
-    ctx = StepContext(metadata=dict(raw.metadata))
+@lru_cache(maxsize=1)
+def default_profiles() -> tuple[SiteProfile, ...]:
+    """The built-in site profiles and the user's, loaded once."""
+    return available_profiles()
+
+
+def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = STEPS,
+              profiles: Sequence[SiteProfile] | None = None) -> Document:
+    """Build a clean :class:`Document` from a post as the reader returned it.
+
+    ``profiles`` are the site profiles to try; by default the built-in and the user's.
+    """
+    if profiles is None:
+        profiles = default_profiles()
+    ctx = StepContext(metadata=dict(raw.metadata), profiles=profiles)
     root = parse_body(raw.body)
     for step in steps:
         step(root, ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from ..model import Diagnostic
+from .text import collapse_text
 
 SAMPLE_CHARS = 60
 
@@ -20,12 +21,14 @@ class StepContext:
 
     metadata: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Site profiles to try (``convert.normalise.profiles.SiteProfile``).
+    profiles: Sequence[Any] = ()
 
     def report(self, step: str, message: str, count: int = 1, sample: str | None = None) -> None:
         if count <= 0:
             return
         if sample is not None:
-            sample = " ".join(sample.split())[:SAMPLE_CHARS] or None
+            sample = collapse_text(sample)[:SAMPLE_CHARS] or None
         self.diagnostics.append(Diagnostic("change", step, message, count, sample))
 
 
@@ -56,4 +59,4 @@ def text_sample(elements: list[etree._Element]) -> str:
             parts.append("".join(el.itertext()))
         if sum(len(p) for p in parts) > SAMPLE_CHARS:
             break
-    return " ".join(parts)
+    return " | ".join(p for p in parts if p.strip())

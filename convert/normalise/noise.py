@@ -77,7 +77,7 @@ def _remove_range(root: etree._Element, start: etree._Element, end: etree._Eleme
     for el in to_remove:
         removed_text.append("".join(el.itertext()))
         el.getparent().remove(el)
-    return " ".join(t for t in removed_text if t.strip())
+    return " | ".join(t for t in removed_text if t.strip())
 
 
 def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
@@ -94,7 +94,7 @@ def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
             pending_start = None
             count += 1
     ctx.report("remove_ad_blocks", "removed comment-delimited ad blocks", count,
-               " ".join(samples) or None)
+               " | ".join(samples) or None)
 
 
 def _is_widget(el: etree._Element) -> bool:

@@ -11,8 +11,10 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .context import Step, StepContext, remove_keeping_tail, text_sample
+from .figures import attach_captions
 from .hidden import remove_hidden
 from .noise import remove_ad_blocks, remove_widgets
+from .profiles import apply_site_profiles
 from .urls import absolute_url, is_placeholder_image, strip_proxy, unwrap_redirect
 
 __all__ = ["STEPS", "Step", "StepContext"]
@@ -121,4 +123,6 @@ STEPS: list[Step] = [
     remove_widgets,
     unwrap_links,
     resolve_image_sources,
+    apply_site_profiles,  # after image URLs are real: profiles match on image hosts
+    attach_captions,
 ]

@@ -34,6 +34,12 @@ def _collapse(text: str) -> str:
     return _WS_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
 
 
+def collapse_text(text: str) -> str:
+    """Whitespace of a plain string collapsed the same way (no paragraph context)."""
+    text = _NEWLINE_BETWEEN_CJK.sub("", _collapse(text).strip())
+    return text.replace("\n", " ")
+
+
 def _leaves(inlines: list[Inline]) -> list[Inline]:
     """Text, line breaks and opaque inlines (code, images) in reading order."""
     out: list[Inline] = []

@@ -1,0 +1,72 @@
+"""Turn sites' own image-caption markup into ``<figure>``/``<figcaption>``.
+
+Sites caption images with an element after the image's wrapper: jianshu's
+``div.image-caption``, WordPress's ``p.wp-caption-text``, and so on. An element whose
+class names it a caption (or that a site profile marks as one), right after an element
+holding exactly one image and no text, becomes that image's figcaption.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .context import StepContext
+
+CAPTION_MARK = "data-newsconv-caption"
+_CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:caption|caption-text|img-desc|image-desc|pic-desc)"
+                            r"(?:$|[\s_-])", re.I)
+_MAX_CAPTION_CHARS = 300
+
+
+def _is_caption(el: etree._Element) -> bool:
+    if el.get(CAPTION_MARK) is not None or el.tag == "figcaption":
+        return True
+    return bool(_CAPTION_CLASS.search(el.get("class") or ""))
+
+
+def _lone_image(el: etree._Element) -> etree._Element | None:
+    """The only image in ``el`` (or ``el`` itself) when ``el`` holds no text."""
+    if el.tag == "img":
+        return el
+    if el.tag == "figure":
+        return None
+    images = list(el.iter("img"))
+    if len(images) != 1 or "".join(el.itertext()).strip():
+        return None
+    return images[0]
+
+
+def attach_captions(root: HtmlElement, ctx: StepContext) -> None:
+    """Make caption elements that follow a lone image into that image's figcaption."""
+    attached = 0
+    for caption in list(root.iter(etree.Element)):
+        if caption.getparent() is None or not _is_caption(caption):
+            continue
+        if caption.tag == "figcaption" and any(a.tag == "figure" for a in caption.iterancestors()):
+            continue
+        text = " ".join("".join(caption.itertext()).split())
+        if not text or len(text) > _MAX_CAPTION_CHARS:
+            continue
+        previous = caption.getprevious()
+        while previous is not None and not isinstance(previous.tag, str):
+            previous = previous.getprevious()
+        if previous is None or (previous.tail and previous.tail.strip()):
+            continue  # text between image and caption: not its caption
+        image = _lone_image(previous)
+        if image is None:
+            continue
+        figure = etree.Element("figure")
+        figure.append(etree.Element("img", dict(image.attrib)))
+        figcaption = etree.SubElement(figure, "figcaption")
+        figcaption.text = caption.text
+        figcaption.extend(list(caption))  # moves the caption's inline markup along
+        figure.tail = previous.tail
+        previous.getparent().replace(previous, figure)
+        if caption.tail and caption.tail.strip():
+            figure.tail = (figure.tail or "") + caption.tail
+        caption.getparent().remove(caption)
+        attached += 1
+    ctx.report("attach_captions", "made image captions into figure captions", attached)

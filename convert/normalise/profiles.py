@@ -1,0 +1,225 @@
+"""Site profiles: site-specific cleaning as data, read by one generic engine.
+
+A profile is a YAML file (see ``convert/profiles/*.yaml``)::
+
+    name: mitbbs
+    description: 未名新闻 — hidden "Mitbbs.com" watermark, Google ad table
+    match:                    # any one of these selects the profile
+      authors: [未名新闻]
+      categories: [未名新闻]
+      hosts: [mitbbs.com]     # host (or a parent domain) of the post's images or URL keys
+    remove: ["ins.adsbygoogle"]     # CSS selectors of elements to drop
+    captions: [".image-caption"]    # CSS selectors of image captions
+    remove_text: ['Mitbbs\\.com']   # regular expressions a whole text piece must match
+
+Built-in profiles ship in the package; users add theirs in the ``profiles`` folder of
+the user config directory, or name files with ``--profile``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from lxml import etree
+from lxml.cssselect import CSSSelector, SelectorError
+from lxml.html import HtmlElement
+
+from ..model import Diagnostic
+from .context import StepContext, remove_keeping_tail, text_sample
+from .figures import CAPTION_MARK
+
+_KEYS = {"name", "description", "match", "remove", "captions", "remove_text"}
+_MATCH_KEYS = {"authors", "categories", "hosts"}
+_URL_KEYS = ("link", "url", "permalink", "source_url", "headimg", "thumbnail", "cover", "image")
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    name: str
+    description: str
+    origin: str
+    authors: frozenset[str]
+    categories: frozenset[str]
+    hosts: tuple[str, ...]
+    remove: tuple[CSSSelector, ...]
+    captions: tuple[CSSSelector, ...]
+    remove_text: tuple[re.Pattern[str], ...]
+
+    def matches(self, authors: set[str], categories: set[str], hosts: set[str]) -> bool:
+        if self.authors & authors or self.categories & categories:
+            return True
+        return any(h == p or h.endswith("." + p) for h in hosts for p in self.hosts)
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise ProfileError(f"{where}: expected a string or a list of strings")
+
+
+def parse_profile(data: Any, origin: str) -> SiteProfile:
+    """Build a profile from loaded YAML; raises :class:`ProfileError` naming ``origin``."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{origin}: a profile is a YAML mapping")
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ProfileError(f"{origin}: unknown key {sorted(unknown)[0]!r} "
+                           f"(known: {', '.join(sorted(_KEYS))})")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ProfileError(f"{origin}: 'name' is required")
+    match = data.get("match") or {}
+    if not isinstance(match, dict) or set(match) - _MATCH_KEYS:
+        raise ProfileError(f"{origin}: 'match' takes {', '.join(sorted(_MATCH_KEYS))}")
+    if not any(match.get(k) for k in _MATCH_KEYS):
+        raise ProfileError(f"{origin}: 'match' needs authors, categories or hosts")
+
+    def selectors(key: str) -> tuple[CSSSelector, ...]:
+        out = []
+        for css in _strings(data.get(key), f"{origin}: {key}"):
+            try:
+                out.append(CSSSelector(css))
+            except SelectorError as exc:
+                raise ProfileError(f"{origin}: {key}: bad CSS selector {css!r}: {exc}") from None
+        return tuple(out)
+
+    patterns = []
+    for pattern in _strings(data.get("remove_text"), f"{origin}: remove_text"):
+        try:
+            patterns.append(re.compile(pattern))
+        except re.error as exc:
+            raise ProfileError(f"{origin}: remove_text: bad pattern {pattern!r}: {exc}") from None
+    return SiteProfile(
+        name=name.strip(),
+        description=str(data.get("description") or "").strip(),
+        origin=origin,
+        authors=frozenset(_strings(match.get("authors"), f"{origin}: match.authors")),
+        categories=frozenset(_strings(match.get("categories"), f"{origin}: match.categories")),
+        hosts=tuple(h.lower().lstrip(".") for h in _strings(match.get("hosts"),
+                                                             f"{origin}: match.hosts")),
+        remove=selectors("remove"),
+        captions=selectors("captions"),
+        remove_text=tuple(patterns),
+    )
+
+
+def load_profile(path: str | Path) -> SiteProfile:
+    """Read one profile file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"{path}: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    return parse_profile(data, str(path))
+
+
+@lru_cache(maxsize=1)
+def builtin_profiles() -> tuple[SiteProfile, ...]:
+    folder = files("convert").joinpath("profiles")
+    found = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")),
+                   key=lambda p: p.name)
+    return tuple(parse_profile(yaml.safe_load(p.read_text("utf-8")), f"built-in:{p.name}")
+                 for p in found)
+
+
+def user_profile_dir() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("newsconv")) / "profiles"
+
+
+def user_profiles() -> tuple[SiteProfile, ...]:
+    folder = user_profile_dir()
+    if not folder.is_dir():
+        return ()
+    return tuple(load_profile(p) for p in sorted(folder.glob("*.yaml")))
+
+
+def available_profiles(extra: Iterable[str | Path] = ()) -> tuple[SiteProfile, ...]:
+    """Built-in, then the user's, then ``extra`` files; a later profile with the same name
+    replaces an earlier one."""
+    by_name: dict[str, SiteProfile] = {}
+    for profile in (*builtin_profiles(), *user_profiles(), *(load_profile(p) for p in extra)):
+        by_name.pop(profile.name, None)
+        by_name[profile.name] = profile
+    return tuple(by_name.values())
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def _flat_strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value.strip()}
+    if isinstance(value, list):
+        return set().union(*(_flat_strings(v) for v in value)) if value else set()
+    return set()
+
+
+def _hosts(metadata: Mapping[str, Any], root: HtmlElement) -> set[str]:
+    urls = [str(metadata[k]) for k in _URL_KEYS if isinstance(metadata.get(k), str)]
+    urls += [img.get("src") or "" for img in root.iter("img")]
+    hosts = set()
+    for url in urls:
+        host = urlsplit(url.strip()).netloc.lower().split("@")[-1].split(":")[0]
+        if host:
+            hosts.add(host)
+    return hosts
+
+
+def matching_profiles(profiles: Sequence[SiteProfile], metadata: Mapping[str, Any],
+                      root: HtmlElement) -> list[SiteProfile]:
+    authors = _flat_strings(metadata.get("author")) | _flat_strings(metadata.get("authors"))
+    categories = _flat_strings(metadata.get("categories"))
+    hosts = _hosts(metadata, root)
+    return [p for p in profiles if p.matches(authors, categories, hosts)]
+
+
+def _remove_text(root: HtmlElement, patterns: Sequence[re.Pattern[str]]) -> list[str]:
+    """Blank text pieces (element text or tails) that a pattern matches whole."""
+    removed = []
+    for el in root.iter(etree.Element):
+        for attr in ("text", "tail"):
+            value = getattr(el, attr)
+            if value and value.strip() and any(p.fullmatch(value.strip()) for p in patterns):
+                removed.append(value.strip())
+                setattr(el, attr, None)
+    return removed
+
+
+def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
+    """Apply every site profile that matches the post."""
+    for profile in matching_profiles(ctx.profiles, ctx.metadata, root):
+        step = f"profile:{profile.name}"
+        doomed = [el for sel in profile.remove for el in sel(root)]
+        doomed_set = set(doomed)
+        topmost = [el for el in doomed if not any(a in doomed_set for a in el.iterancestors())]
+        sample = text_sample(topmost)
+        for el in dict.fromkeys(topmost):
+            remove_keeping_tail(el)
+        ctx.report(step, "removed site furniture", len(topmost), sample or None)
+        removed_text = _remove_text(root, profile.remove_text)
+        ctx.report(step, "removed site text", len(removed_text), " | ".join(removed_text) or None)
+        for sel in profile.captions:
+            for el in sel(root):
+                el.set(CAPTION_MARK, "1")
+        ctx.diagnostics.append(Diagnostic("change", step,
+                                          f"applied site profile {profile.name!r}"))
