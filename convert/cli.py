@@ -19,7 +19,7 @@ import typer
 from . import __version__
 
 if TYPE_CHECKING:
-    from .exporters import Exporter, ExportOptions
+    from .exporters import ExportOptions
     from .model import Document
     from .pipeline import Input
 
@@ -42,6 +42,9 @@ INPUTS = typer.Argument(..., metavar="INPUT...", help="Post files, folders, or -
 QUIET = typer.Option(False, "--quiet", "-q", help="Print only errors.")
 VERBOSE = typer.Option(False, "--verbose", "-v",
                        help="Also print what cleaning changed in each post.")
+PROFILES = typer.Option(None, "--profile", "-p", metavar="FILE",
+                        help="A site profile (YAML) to use besides the built-in and the "
+                             "user's ones; repeatable.")
 
 
 class UsageError(Exception):
@@ -69,9 +72,8 @@ def _err(message: str) -> None:
 class _Run:
     """One conversion run: reads inputs, exports, writes, and counts failures."""
 
-    def __init__(self, exporter: Exporter, output: str | None, quiet: bool, verbose: bool):
-        self.exporter = exporter
-        self.output = output
+    def __init__(self, quiet: bool, verbose: bool, profiles: list[str] | None = None):
+        self.profile_files = profiles or []
         self.quiet = quiet
         self.verbose = verbose
         self.failed = 0
@@ -90,15 +92,20 @@ class _Run:
                 _err(f"{source.display}: {d.level}: {d.message}{count}")
 
     def load_all(self, inputs: list[str]) -> list[tuple[Input, Document]]:
+        from .normalise.profiles import ProfileError, available_profiles
         from .pipeline import InputError, expand_inputs, load_input
 
+        try:
+            profiles = available_profiles(self.profile_files)
+        except ProfileError as exc:
+            raise UsageError(str(exc)) from None
         loaded = []
         for source in expand_inputs(inputs):
             if isinstance(source, InputError):
                 self.fail(str(source))
                 continue
             try:
-                doc = load_input(source)
+                doc = load_input(source, profiles)
             except InputError as exc:
                 self.fail(str(exc))
                 continue
@@ -120,7 +127,8 @@ def _write(path: Path, data: bytes, inputs: set[Path]) -> None:
 
 
 def _run(inputs: list[str], format_name: str, output: str | None, options: ExportOptions,
-         quiet: bool, verbose: bool, stdout_ok: bool = True) -> int:
+         quiet: bool, verbose: bool, profiles: list[str] | None = None,
+         stdout_ok: bool = True) -> int:
     from .exporters import UnknownFormatError, get_exporter
     from .output import NameAllocator, write_stdout
 
@@ -136,7 +144,7 @@ def _run(inputs: list[str], format_name: str, output: str | None, options: Expor
         raise UsageError(f"-o {output}: is a folder; give a file name like "
                          f"{Path(output) / ('book' + exporter.file_extension)}")
 
-    run = _Run(exporter, output, quiet, verbose)
+    run = _Run(quiet, verbose, profiles)
     loaded = run.load_all(inputs)
     sources = [s for s, _ in loaded]
     protected = _input_files(sources)
@@ -224,9 +232,10 @@ def to_md(
              "Default: standard output for one input."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    profile: list[str] | None = PROFILES,
 ) -> None:
     """Convert posts to Markdown with YAML front matter."""
-    _guarded(_run, inputs, "markdown", output, _options(), quiet, verbose)
+    _guarded(_run, inputs, "markdown", output, _options(), quiet, verbose, profile)
 
 
 @app.command("to-json", epilog="Examples:\n\n"
@@ -241,9 +250,10 @@ def to_json(
     lines: bool = typer.Option(False, "--lines", help="Write JSON Lines: one document a line."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    profile: list[str] | None = PROFILES,
 ) -> None:
     """Convert posts to the document model as JSON."""
-    _guarded(_run, inputs, "json", output, _options(lines=lines), quiet, verbose)
+    _guarded(_run, inputs, "json", output, _options(lines=lines), quiet, verbose, profile)
 
 
 @app.command("to-epub", epilog="Examples:\n\n"
@@ -259,10 +269,11 @@ def to_epub(
         None, help="Book language (BCP 47). Default: the posts' most common language."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    profile: list[str] | None = PROFILES,
 ) -> None:
     """Convert posts to one EPUB 3 book, one chapter per post."""
     _guarded(_run, inputs, "epub", output, _options(title, author, lang), quiet, verbose,
-             stdout_ok=False)
+             profile, stdout_ok=False)
 
 
 @app.command("convert", epilog="Examples:\n\n"
@@ -280,9 +291,11 @@ def convert(
     lines: bool = typer.Option(False, "--lines", help="JSON Lines, for formats that stream."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    profile: list[str] | None = PROFILES,
 ) -> None:
     """Convert posts with any registered exporter, built-in or from a plug-in."""
-    _guarded(_run, inputs, to, output, _options(title, author, lang, lines), quiet, verbose)
+    _guarded(_run, inputs, to, output, _options(title, author, lang, lines), quiet, verbose,
+             profile)
 
 
 @app.command("formats")
@@ -300,6 +313,60 @@ def formats() -> None:
     width = max((len(r[0]) for r in rows), default=4)
     for name, ext, media, desc in rows:
         typer.echo(f"{name:<{width}}  {ext:<6}  {media:<22}  {desc}")
+
+
+@app.command("profiles")
+def profiles(
+    profile: list[str] | None = PROFILES,
+) -> None:
+    """List the site profiles: built-in, the user's, and any given with --profile."""
+    from .normalise.profiles import ProfileError, available_profiles, user_profile_dir
+
+    try:
+        found = available_profiles(profile or [])
+    except ProfileError as exc:
+        _err(f"newsconv: error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    for p in found:
+        match = ", ".join([*sorted(p.authors), *p.hosts])
+        typer.echo(f"{p.name:<10}  {p.origin:<24}  {match}")
+        if p.description:
+            typer.echo(f"{'':<10}  {p.description}")
+    typer.echo(f"(user profiles: {user_profile_dir()}/*.yaml)")
+
+
+@app.command("check", epilog="Examples:\n\n"
+             "  newsconv check posts/\n\n"
+             "  newsconv check post.md --json | jq '.[].warnings'")
+def check(
+    inputs: list[str] = INPUTS,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON report for all posts."),
+    profile: list[str] | None = PROFILES,
+) -> None:
+    """Report per post what cleaning removed and the problems found.
+
+    Exit 1 when a post has errors (unreadable, or nothing left to convert).
+    """
+    _guarded(_check, inputs, as_json, profile)
+
+
+def _check(inputs: list[str], as_json: bool, profiles: list[str] | None) -> int:
+    import json
+
+    from .check import check_document, format_report
+
+    run = _Run(quiet=True, verbose=False, profiles=profiles)
+    reports = []
+    for source, doc in run.load_all(inputs):
+        report = {"path": source.display, **check_document(doc)}
+        reports.append(report)
+        if report["errors"]:
+            run.failed += 1
+        if not as_json:
+            typer.echo(format_report(source.display, report))
+    if as_json:
+        typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
+    return EXIT_FAILED if run.failed else EXIT_OK
 
 
 def main() -> None:

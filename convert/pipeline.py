@@ -19,6 +19,7 @@ from pathlib import Path
 from .exporters import ExportOptions, get_exporter
 from .model import Document, SchemaError, document_from_dict
 from .normalise import normalise
+from .normalise.profiles import SiteProfile
 from .reader import ReadError, read_post
 
 #: Suffixes taken when an input is a directory (searched recursively).
@@ -84,10 +85,12 @@ def expand_inputs(names: Sequence[str]) -> Iterator[Input | InputError]:
             yield InputError(name, "no such file or directory")
 
 
-def load_bytes(data: bytes, name: str) -> Document:
+def load_bytes(data: bytes, name: str,
+               profiles: Sequence[SiteProfile] | None = None) -> Document:
     """A Document from a post's bytes, or from a serialised Document (``*.json``).
 
     ``name`` is the input's file name; it picks the format and names the outputs.
+    ``profiles`` are the site profiles to try (default: built-in and the user's).
     Raises :class:`ValueError` (:class:`ReadError`, :class:`SchemaError`) on bad input.
     """
     origin = os.path.basename(name) if name else None
@@ -97,10 +100,10 @@ def load_bytes(data: bytes, name: str) -> Document:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SchemaError(f"not valid JSON: {exc}") from None
         return doc
-    return normalise(read_post(data), origin=origin)
+    return normalise(read_post(data), origin=origin, profiles=profiles)
 
 
-def load_input(source: Input) -> Document:
+def load_input(source: Input, profiles: Sequence[SiteProfile] | None = None) -> Document:
     """Read and convert one input; every failure becomes an :class:`InputError`."""
     try:
         data = source.read_bytes()
@@ -108,15 +111,16 @@ def load_input(source: Input) -> Document:
         raise InputError(source.display, exc.strerror or str(exc)) from None
     name = source.path.name if source.path is not None else ""
     try:
-        return load_bytes(data, name)
+        return load_bytes(data, name, profiles)
     except (ReadError, SchemaError) as exc:
         raise InputError(source.display, str(exc)) from None
 
 
-def load_path(path: str | os.PathLike[str]) -> Document:
+def load_path(path: str | os.PathLike[str],
+              profiles: Sequence[SiteProfile] | None = None) -> Document:
     """Read one post (or serialised Document) from a file."""
     p = Path(path)
-    return load_input(Input(p, str(p)))
+    return load_input(Input(p, str(p)), profiles)
 
 
 def export(documents: Sequence[Document], format_name: str,
