@@ -20,15 +20,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import ipaddress
 import os
 import re
+import unicodedata
 import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import PurePosixPath, PureWindowsPath
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ebooklib import epub
 
@@ -136,9 +138,12 @@ def _is_rtl(lang: str) -> bool:
 
 def _utc(value: datetime) -> datetime:
     """Aware UTC datetime; a naive one is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    if value.tzinfo is not None:
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # year 1 or 9999 shifted out of range: keep the wall time
+            pass
+    return value.replace(tzinfo=timezone.utc)
 
 
 def _modified(documents: Sequence[Document]) -> datetime:
@@ -154,6 +159,11 @@ def _modified(documents: Sequence[Document]) -> datetime:
     return max(max(dates), _YEAR_1000) if dates else FALLBACK_MODIFIED
 
 
+def _day(moment: datetime) -> str:
+    """YYYY-MM-DD (strftime does not zero-pad years before 1000 everywhere)."""
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+
+
 def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
     """A zip entry time (the format holds 1980-2107 only)."""
     moment = min(max(moment, datetime(1980, 1, 1, tzinfo=timezone.utc)),
@@ -164,7 +174,9 @@ def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
 # ---------------------------------------------------------------- URLs and model fixes
 
 _URL_SCHEMES = {"http", "https", "mailto"}
-_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}\ufffe\uffff]")
+_HOST = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PCHAR = "!$&'()*+,;=:@%"  # RFC 3986 pchar besides unreserved (and %XX, kept)
 
 
 def _safe_url(url: str) -> str | None:
@@ -172,7 +184,8 @@ def _safe_url(url: str) -> str | None:
 
     Inside an EPUB a relative URL points into the book itself (and would be a broken
     reference), so only absolute http(s) and mailto URLs are kept; protocol-relative
-    ones get https. Characters a URL must not contain are percent-encoded.
+    ones get https. epubcheck parses every href as a URL (RSC-020), so the host must
+    be a valid domain (IDN hosts are written as punycode) or IP literal.
     """
     url = _fix_surrogates(url).strip()
     if url.startswith("//"):
@@ -185,11 +198,98 @@ def _safe_url(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in _URL_SCHEMES:
         return None
-    if scheme != "mailto" and not parts.hostname:
+    if scheme == "mailto":
+        netloc = parts.netloc
+        if not parts.path.strip():
+            return None
+    else:
+        netloc = _safe_host(parts.netloc)
+        if netloc is None:
+            return None
+    # RFC 3986 syntax per component; everything else (spaces, quotes, non-ASCII, a
+    # second '#', a stray '%') is percent-encoded as UTF-8, so the href is plain ASCII
+    # that every URL parser and reader agrees on.
+    path, query, fragment = (
+        quote(_BAD_PERCENT.sub("%25", part), safe=safe)
+        for part, safe in ((parts.path, _PCHAR + "/"), (parts.query, _PCHAR + "/?"),
+                           (parts.fragment, _PCHAR + "/?"))
+    )
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _safe_host(netloc: str) -> str | None:
+    """``netloc`` with its host as ASCII (punycode), or None if the host is unusable."""
+    userinfo, at, hostport = netloc.rpartition("@")
+    userinfo = quote(_BAD_PERCENT.sub("%25", userinfo), safe="!$&'()*+,;=:%")
+    if hostport.startswith("["):
+        host, _, port = hostport[1:].partition("]")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
+        return f"{userinfo}{at}[{host}]{port}"
+    host, colon, port = hostport.partition(":")
+    host = _idn_to_ascii(host)
+    if host is None or not _HOST.fullmatch(host):
         return None
-    if scheme == "mailto" and not parts.path.strip():
-        return None
-    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
+    last = host.rstrip(".").rsplit(".", 1)[-1]
+    if re.fullmatch(r"[0-9]+|0[xX][0-9A-Fa-f]*", last):
+        # URL parsers read a host ending in a number as IPv4: only a plain one is safe
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return None
+    return f"{userinfo}{at}{host}{colon}{port}"
+
+
+# Letters, marks and digits: what IDNA 2008 lets a label hold (RFC 5892 'PVALID' is
+# derived from these categories), minus its listed exceptions.
+_IDN_CATEGORIES = {"Ll", "Lo", "Lm", "Mn", "Mc", "Nd"}
+_IDN_EXCLUDED = set("\u00b7\u0375\u05f3\u05f4\u0640\u07fa\u302e\u302f\u3031\u3032\u3033"
+                    "\u3034\u3035\u303b\u30fb") | {chr(c) for c in range(0x0660, 0x066A)} | {
+                        chr(c) for c in range(0x06F0, 0x06FA)}
+
+
+def _idn_to_ascii(host: str) -> str | None:
+    """The host with internationalised labels in punycode, or None when a URL parser
+    may reject it (also for a malformed ``xn--`` label).
+
+    Python's own 'idna' codec is IDNA 2003, which accepts labels that epubcheck's
+    UTS 46 / IDNA 2008 check rejects (unassigned or disallowed code points, unstable
+    case or normalisation, bidi rules). No stdlib module does IDNA 2008, so this is a
+    conservative hand-written filter: a label is kept only if it is already in its
+    normalised lower-case form and holds only letters, marks (not first) and digits,
+    and right-to-left hosts are not kept at all. A rejected URL loses its link only;
+    the link text stays.
+    """
+    if host.isascii() and "xn--" not in host.lower():
+        return host
+    labels = []
+    for label in host.rstrip(".").split("."):
+        if label.isascii() and not label.lower().startswith("xn--"):
+            labels.append(label)
+            continue
+        if label.isascii():  # already punycode: check what it stands for
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                return None
+            if not label or label.isascii():
+                return None
+        label = label.lower()
+        if (unicodedata.normalize("NFKC", label.casefold()) != label
+                or unicodedata.category(label[0]) in ("Mn", "Mc")
+                or any(unicodedata.category(ch) not in _IDN_CATEGORIES
+                       or ch in _IDN_EXCLUDED
+                       or unicodedata.bidirectional(ch) in ("R", "AL", "AN")
+                       for ch in label)):
+            return None
+        try:
+            labels.append("xn--" + label.encode("punycode").decode("ascii"))
+        except UnicodeError:
+            return None
+    result = ".".join(labels)
+    return result if len(result) <= 253 and all(0 < len(lb) <= 63 for lb in labels) else None
 
 
 def _fix_inlines(nodes: list[Inline], in_link: bool = False) -> list[Inline]:
@@ -208,9 +308,12 @@ def _fix_inlines(nodes: list[Inline], in_link: bool = False) -> list[Inline]:
             else:
                 out.append(dataclasses.replace(node, href=href, children=children))
         elif isinstance(node, Image):
-            src = None if in_link else _safe_url(node.src)
-            if src is None:
-                out.append(Text(image_label(node.src, node.alt)))
+            src = _safe_url(node.src)
+            if src is None:  # nothing to link to (relative, data:, ...): its alt text
+                if node.alt.strip():
+                    out.append(Text(node.alt.strip()))
+            elif in_link:
+                out.append(Text(image_label(src, node.alt)))
             else:
                 out.append(dataclasses.replace(node, src=src))
         elif isinstance(node, CONTAINER_INLINES):
@@ -220,7 +323,10 @@ def _fix_inlines(nodes: list[Inline], in_link: bool = False) -> list[Inline]:
     return out
 
 
-def _fix_block(block: Block) -> Block:
+_EMBED_LABELS = {"video": "Video", "audio": "Audio"}
+
+
+def _fix_block(block: Block) -> Block | None:
     if isinstance(block, (Heading, Paragraph)):
         return dataclasses.replace(block, children=_fix_inlines(block.children))
     if isinstance(block, ListBlock):
@@ -230,8 +336,10 @@ def _fix_block(block: Block) -> Block:
     if isinstance(block, Figure):
         caption = _fix_inlines(block.caption)
         src = _safe_url(block.src)
-        if src is None:  # no URL to show: keep what the reader can still use
-            return Paragraph(caption or [Text(image_label(block.src, block.alt))])
+        if src is None:  # nothing to link to: keep what the reader can still use
+            if caption:
+                return Paragraph(caption)
+            return Paragraph([Text(block.alt.strip())]) if block.alt.strip() else None
         return dataclasses.replace(block, src=src, caption=caption)
     if isinstance(block, Table):
         rows = [
@@ -250,8 +358,8 @@ def _fix_block(block: Block) -> Block:
         return dataclasses.replace(block, rows=rows, caption=_fix_inlines(block.caption))
     if isinstance(block, Embed):
         src = _safe_url(block.src)
-        if src is None:
-            label = block.title.strip() or block.src
+        if src is None:  # the URL is unusable (and may be hostile): not shown
+            label = block.title.strip() or _EMBED_LABELS.get(block.kind, "Embedded content")
             return Paragraph([Text(f"▶ {label}")])
         return dataclasses.replace(block, src=src)
     if isinstance(block, (CodeBlock, Rule)):
@@ -260,7 +368,9 @@ def _fix_block(block: Block) -> Block:
 
 
 def _epub_blocks(blocks: list[Block]) -> list[Block]:
-    return [_fix_block(block) for block in blocks]
+    """A copy of ``blocks`` that renders to valid EPUB XHTML (see :func:`_safe_url`)."""
+    fixed = (_fix_block(block) for block in blocks)
+    return [block for block in fixed if block is not None]
 
 
 # ---------------------------------------------------------------- chapters
@@ -282,8 +392,7 @@ def _byline(doc: Document) -> str:
         parts.append(escape(", ".join(authors)))
     if meta.date is not None:
         when = _utc(meta.date)
-        day = f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
-        clock = f"{when.hour:02d}:{when.minute:02d}"
+        day, clock = _day(when), f"{when.hour:02d}:{when.minute:02d}"
         parts.append(f'<time datetime="{day}T{clock}Z">{day} {clock}</time>')
     source = _clean(meta.source)
     if source:
@@ -301,11 +410,12 @@ def _chapter_xhtml(doc: Document, title: str, lang: str, css_href: str) -> bytes
     categories = [c for c in (_clean(c) for c in meta.categories) if c]
     if categories:
         header.append(f'<p class="categories">{escape(" · ".join(categories))}</p>')
-    if doc.blocks:
-        body = render_blocks(
-            _epub_blocks(doc.blocks),
-            RenderOptions(image_resolver=lambda url: None, heading_offset=1),
-        )
+    blocks = _epub_blocks(doc.blocks)
+    if blocks:
+        # image_resolver None: every image is shown as a link to its URL (remote <img>
+        # is not allowed in an EPUB; embedding images is a later step)
+        body = render_blocks(blocks, RenderOptions(image_resolver=lambda url: None,
+                                                   heading_offset=1))
     else:
         body = '<p class="empty-note">(This post has no content.)</p>'
     direction = ' dir="rtl"' if _is_rtl(lang) else ""
@@ -413,7 +523,7 @@ def _book_title(documents: Sequence[Document], titles: list[str]) -> str:
         return titles[0]
     sources = _distinct(d.metadata.source for d in documents)
     title = f"{sources[0] if sources else 'News'} digest"
-    days = sorted(_utc(d.metadata.date).strftime("%Y-%m-%d")
+    days = sorted(_day(_utc(d.metadata.date))
                   for d in documents if d.metadata.date is not None)
     if days:
         title += f", {days[0]}" if days[0] == days[-1] else f", {days[0]} – {days[-1]}"
