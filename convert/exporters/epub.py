@@ -395,7 +395,7 @@ def _byline(doc: Document) -> str:
         day, clock = _day(when), f"{when.hour:02d}:{when.minute:02d}"
         parts.append(f'<time datetime="{day}T{clock}Z">{day} {clock}</time>')
     source = _clean(meta.source)
-    if source:
+    if source and source not in authors:  # feeds often name the site as the author
         parts.append(escape(source))
     return f'<p class="byline">{" · ".join(parts)}</p>' if parts else ""
 
