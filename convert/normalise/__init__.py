@@ -27,6 +27,15 @@ def default_profiles() -> tuple[SiteProfile, ...]:
     return available_profiles()
 
 
+def _post_url(metadata: dict) -> str | None:
+    """The post's own web address, when the front matter gives one."""
+    for key in ("link", "url", "permalink", "source_url"):
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
+            return value.strip()
+    return None
+
+
 def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = STEPS,
               profiles: Sequence[SiteProfile] | None = None) -> Document:
     """Build a clean :class:`Document` from a post as the reader returned it.
@@ -35,7 +44,8 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
     """
     if profiles is None:
         profiles = default_profiles()
-    ctx = StepContext(metadata=dict(raw.metadata), profiles=profiles)
+    ctx = StepContext(metadata=dict(raw.metadata), profiles=profiles,
+                      base_url=_post_url(raw.metadata))
     root = parse_body(raw.body)
     for step in steps:
         step(root, ctx)

@@ -23,6 +23,8 @@ class StepContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Site profiles to try (``convert.normalise.profiles.SiteProfile``).
     profiles: Sequence[Any] = ()
+    #: Where relative URLs point: the post's own URL, or a matched profile's base_url.
+    base_url: str | None = None
 
     def report(self, step: str, message: str, count: int = 1, sample: str | None = None) -> None:
         if count <= 0:

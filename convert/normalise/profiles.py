@@ -11,6 +11,7 @@ A profile is a YAML file (see ``convert/profiles/*.yaml``)::
     remove: ["ins.adsbygoogle"]     # CSS selectors of elements to drop
     captions: [".image-caption"]    # CSS selectors of image captions
     remove_text: ['Mitbbs\\.com']   # regular expressions a whole text piece must match
+    base_url: https://www.mitbbs.com/ # resolves relative links and images
 
 Built-in profiles ship in the package; users add theirs in the ``profiles`` folder of
 the user config directory, or name files with ``--profile``.
@@ -36,7 +37,7 @@ from ..model import Diagnostic
 from .context import StepContext, remove_keeping_tail, text_sample
 from .figures import CAPTION_MARK
 
-_KEYS = {"name", "description", "match", "remove", "captions", "remove_text"}
+_KEYS = {"name", "description", "match", "base_url", "remove", "captions", "remove_text"}
 _MATCH_KEYS = {"authors", "categories", "hosts"}
 _URL_KEYS = ("link", "url", "permalink", "source_url", "headimg", "thumbnail", "cover", "image")
 
@@ -56,6 +57,7 @@ class SiteProfile:
     remove: tuple[CSSSelector, ...]
     captions: tuple[CSSSelector, ...]
     remove_text: tuple[re.Pattern[str], ...]
+    base_url: str | None = None
 
     def matches(self, authors: set[str], categories: set[str], hosts: set[str]) -> bool:
         if self.authors & authors or self.categories & categories:
@@ -99,6 +101,10 @@ def parse_profile(data: Any, origin: str) -> SiteProfile:
                 raise ProfileError(f"{origin}: {key}: bad CSS selector {css!r}: {exc}") from None
         return tuple(out)
 
+    base_url = data.get("base_url")
+    if base_url is not None and not (isinstance(base_url, str)
+                                     and re.match(r"^https?://[^/]+", base_url)):
+        raise ProfileError(f"{origin}: base_url must be an absolute http(s) URL")
     patterns = []
     for pattern in _strings(data.get("remove_text"), f"{origin}: remove_text"):
         try:
@@ -116,6 +122,7 @@ def parse_profile(data: Any, origin: str) -> SiteProfile:
         remove=selectors("remove"),
         captions=selectors("captions"),
         remove_text=tuple(patterns),
+        base_url=base_url,
     )
 
 
@@ -208,6 +215,8 @@ def _remove_text(root: HtmlElement, patterns: Sequence[re.Pattern[str]]) -> list
 def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
     """Apply every site profile that matches the post."""
     for profile in matching_profiles(ctx.profiles, ctx.metadata, root):
+        if profile.base_url and not ctx.base_url:
+            ctx.base_url = profile.base_url
         step = f"profile:{profile.name}"
         doomed = [el for sel in profile.remove for el in sel(root)]
         doomed_set = set(doomed)

@@ -7,6 +7,8 @@ the ordered list the normaliser runs; a new rule is a new function added there.
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -15,7 +17,13 @@ from .figures import attach_captions
 from .hidden import remove_hidden
 from .noise import remove_ad_blocks, remove_widgets
 from .profiles import apply_site_profiles
-from .urls import absolute_url, is_placeholder_image, strip_proxy, unwrap_redirect
+from .urls import (
+    absolute_url,
+    is_placeholder_image,
+    strip_proxy,
+    unwrap_redirect,
+    url_scheme,
+)
 
 __all__ = ["STEPS", "Step", "StepContext"]
 
@@ -115,6 +123,26 @@ def unwrap_links(root: HtmlElement, ctx: StepContext) -> None:
     ctx.report("unwrap_links", "removed proxy prefixes from media URLs", proxied)
 
 
+_URL_ATTRS = {"a": ("href",), "img": ("src",), "iframe": ("src",), "video": ("src", "poster"),
+              "audio": ("src",), "source": ("src",), "embed": ("src",)}
+
+
+def resolve_relative_urls(root: HtmlElement, ctx: StepContext) -> None:
+    """Make relative links and media URLs absolute against the post's base URL."""
+    if not ctx.base_url:
+        return
+    resolved = 0
+    for el in root.iter(*_URL_ATTRS):
+        for attr in _URL_ATTRS[el.tag]:
+            value = (el.get(attr) or "").strip()
+            if value and not value.startswith("#") and url_scheme(value) is None \
+                    and not value.startswith("//"):
+                el.set(attr, urljoin(ctx.base_url, value))
+                resolved += 1
+    ctx.report("resolve_relative_urls", f"made relative URLs absolute against {ctx.base_url}",
+               resolved)
+
+
 #: The steps the normaliser runs, in order.
 STEPS: list[Step] = [
     remove_ad_blocks,  # needs the comments that drop_non_content removes
@@ -124,5 +152,6 @@ STEPS: list[Step] = [
     unwrap_links,
     resolve_image_sources,
     apply_site_profiles,  # after image URLs are real: profiles match on image hosts
+    resolve_relative_urls,  # a profile may give the base URL
     attach_captions,
 ]
