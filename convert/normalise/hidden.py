@@ -24,7 +24,7 @@ MIN_CONTRAST = 1.3
 WHITE = (1.0, 1.0, 1.0)
 
 RGB = tuple[float, float, float]
-_ZERO = re.compile(r"^[+-]?0*\.?0*(px|pt|em|rem|%|ex|ch|vw|vh)?$")
+_ZERO = re.compile(r"^[+-]?(?=\.?\d)0*\.?0*(px|pt|em|rem|%|ex|ch|vw|vh)?$")
 _RGB_FUNC = re.compile(r"rgba?\(\s*([^)]*)\)")
 _HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b")
 
@@ -152,21 +152,36 @@ def _hidden_by_css(style: dict[str, str]) -> bool:
     return False
 
 
-def is_invisible(el: etree._Element) -> bool:
-    """Whether an element's own attributes make it (and its content) invisible."""
+def _colour_invisible(el: etree._Element, value: str | None) -> bool:
+    color = parse_color(value) if value else None
+    if color is None:
+        return False
+    background = background_of(el)
+    return contrast(_blend(color, background), background) < MIN_CONTRAST
+
+
+def _own_colour(el: etree._Element) -> str | None:
+    style = style_declarations(el.get("style") or "") if el.get("style") else {}
+    return style.get("color") or (el.get("color") if el.tag == "font" else None)
+
+
+def hidden_by_attributes(el: etree._Element) -> bool:
+    """Hidden whatever its content: the ``hidden`` attribute or CSS that hides boxes."""
     if el.get("hidden") is not None:
         return True
-    style = style_declarations(el.get("style") or "") if el.get("style") else {}
-    if style and _hidden_by_css(style):
-        return True
-    color_value = style.get("color") or (el.get("color") if el.tag == "font" else None)
-    if color_value:
-        color = parse_color(color_value)
-        if color is not None:
-            background = background_of(el)
-            if contrast(_blend(color, background), background) < MIN_CONTRAST:
-                return True
-    return False
+    return bool(el.get("style")) and _hidden_by_css(style_declarations(el.get("style")))
+
+
+def is_invisible(el: etree._Element) -> bool:
+    """Whether an element's own attributes make its own text invisible."""
+    return hidden_by_attributes(el) or _colour_invisible(el, _own_colour(el))
+
+
+def _visible_descendants(el: etree._Element) -> list[etree._Element]:
+    """Children of an invisibly coloured element that set a visible colour of their own
+    (colour is inherited, so they show)."""
+    return [child for child in el.iter(etree.Element)
+            if child is not el and _own_colour(child) and not is_invisible(child)]
 
 
 def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
@@ -182,6 +197,25 @@ def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
     topmost = [el for el in hidden if not any(a in hidden_set for a in el.iterancestors())]
     sample = text_sample(topmost)
     for el in topmost:
-        remove_keeping_tail(el)
+        keep = [] if hidden_by_attributes(el) else _visible_descendants(el)
+        if keep:
+            _strip_invisible_text(el, keep)
+        else:
+            remove_keeping_tail(el)
     ctx.report("remove_hidden", "removed hidden elements and invisible text",
                len(topmost), sample or None)
+
+
+def _strip_invisible_text(el: etree._Element, keep: list[etree._Element]) -> None:
+    """Remove an invisibly coloured element's own text but keep the descendants that set
+    a visible colour (and what they contain)."""
+    kept = set(keep)
+    el.text = None
+    for child in list(el):
+        if child in kept:
+            child.tail = None
+        elif any(d in kept for d in child.iter(etree.Element)):
+            _strip_invisible_text(child, keep)
+            child.tail = None
+        else:
+            el.remove(child)

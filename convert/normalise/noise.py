@@ -103,9 +103,18 @@ def _is_widget(el: etree._Element) -> bool:
         return True
     if el.tag in ("ins", "form"):
         return True
-    if el.tag in _LABEL_TAGS and len(el) == 0:
-        return (el.text or "").strip() in WIDGET_LABELS
+    if el.tag in _LABEL_TAGS and len(el) == 0 and (el.text or "").strip() in WIDGET_LABELS:
+        return _stands_alone(el)
     return False
+
+
+def _stands_alone(el: etree._Element) -> bool:
+    """No text runs on either side of the element: a button, not a word in a sentence."""
+    if (el.tail or "").strip():
+        return False
+    previous = el.getprevious()
+    before = previous.tail if previous is not None else el.getparent().text
+    return not (before or "").strip()
 
 
 def remove_widgets(root: HtmlElement, ctx: StepContext) -> None:

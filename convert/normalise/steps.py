@@ -57,16 +57,36 @@ _LAZY_SRC_ATTRS = ("data-original-src", "data-original", "data-actualsrc", "data
 _SRCSET_ATTRS = ("data-srcset", "srcset")
 
 
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """``(url, descriptor)`` pairs of a srcset, parsed as the HTML standard does: a URL
+    runs to whitespace (commas inside it, as in ``data:`` URLs, belong to it)."""
+    out, pos, n = [], 0, len(value)
+    while pos < n:
+        while pos < n and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < n and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            end = value.find(",", pos)
+            end = n if end < 0 else end
+            descriptor, pos = value[pos:end].strip(), end + 1
+        if url:
+            out.append((url, descriptor))
+    return out
+
+
 def _largest_from_srcset(value: str) -> str | None:
     """The URL with the largest width (or density) descriptor in a srcset value."""
     best: tuple[float, str] | None = None
-    for candidate in value.split(","):
-        parts = candidate.split()
-        if not parts:
-            continue
-        url, size = parts[0], 1.0
-        if len(parts) > 1 and parts[1][:-1].replace(".", "", 1).isdigit():
-            size = float(parts[1][:-1])
+    for url, descriptor in srcset_candidates(value):
+        size = 1.0
+        if descriptor[:-1].replace(".", "", 1).isdigit():
+            size = float(descriptor[:-1])
         if is_placeholder_image(url):
             continue
         if best is None or size > best[0]:
@@ -77,6 +97,7 @@ def _largest_from_srcset(value: str) -> str | None:
 def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
     """Put each image's real URL in ``src``; drop images that have none."""
     fixed = dropped = 0
+    dropped_alts: list[str] = []
     for img in list(root.iter("img")):
         src = (img.get("src") or "").strip()
         real = None if is_placeholder_image(src) else src
@@ -92,6 +113,10 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
                 if real:
                     break
         if real is None:
+            alt = " ".join((img.get("alt") or "").split())
+            if alt:  # the picture is gone; its description stays in the text
+                img.tail = f"[{alt}]" + (img.tail or "")
+                dropped_alts.append(alt)
             remove_keeping_tail(img)
             dropped += 1
             continue
@@ -100,7 +125,8 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
             fixed += 1
         img.set("src", real)
     ctx.report("resolve_image_sources", "took lazy-loaded image URLs from data attributes", fixed)
-    ctx.report("resolve_image_sources", "dropped images without a usable URL", dropped)
+    ctx.report("resolve_image_sources", "dropped images without a usable URL (alt text kept)",
+               dropped, " | ".join(dropped_alts) or None)
 
 
 def unwrap_links(root: HtmlElement, ctx: StepContext) -> None:
@@ -149,9 +175,9 @@ STEPS: list[Step] = [
     drop_non_content,
     remove_hidden,
     remove_widgets,
-    unwrap_links,
     resolve_image_sources,
     apply_site_profiles,  # after image URLs are real: profiles match on image hosts
     resolve_relative_urls,  # a profile may give the base URL
+    unwrap_links,  # after relative redirector links are absolute
     attach_captions,
 ]
