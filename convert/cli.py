@@ -121,16 +121,20 @@ def _input_files(sources: list[Input]) -> set[Path]:
 def _write(path: Path, data: bytes, inputs: set[Path]) -> None:
     from .output import atomic_write
 
+    _refuse_input(path, inputs)
+    atomic_write(path, data)
+
+
+def _refuse_input(path: Path, inputs: set[Path]) -> None:
     if path.resolve() in inputs:
         raise OSError(f"{path}: refusing to overwrite an input file")
-    atomic_write(path, data)
 
 
 def _run(inputs: list[str], format_name: str, output: str | None, options: ExportOptions,
          quiet: bool, verbose: bool, profiles: list[str] | None = None,
          stdout_ok: bool = True) -> int:
     from .exporters import UnknownFormatError, get_exporter
-    from .output import NameAllocator, write_stdout
+    from .output import NameAllocator, atomic_write_with, write_stdout
 
     try:
         exporter = get_exporter(format_name)(options)
@@ -151,15 +155,20 @@ def _run(inputs: list[str], format_name: str, output: str | None, options: Expor
 
     if exporter.collection:
         if loaded:
+            documents = [d for _, d in loaded]
             try:
-                data = exporter.export([d for _, d in loaded])
                 if output is None or output == "-":
-                    write_stdout(data)
+                    write_stdout(exporter.export(documents))
                 else:
-                    _write(Path(output), data, protected)
+                    _refuse_input(Path(output), protected)
+                    # Streamed into a temporary file: big books are never held in memory.
+                    atomic_write_with(Path(output), lambda f: exporter.write(documents, f))
                 run.written = 1
             except Exception as exc:  # an exporter bug or a full disk: report, exit 1
                 run.fail(f"{output or '<stdout>'}: {exc}")
+            if not quiet:
+                for note in exporter.notes:
+                    _err(f"newsconv: {note}")
     else:
         many = len(loaded) + run.failed > 1
         to_stdout = output == "-" or (output is None and not many)
@@ -214,10 +223,10 @@ def _guarded(fn, *args, **kwargs) -> None:  # noqa: ANN001 - thin wrapper
 
 
 def _options(title: str | None = None, author: str | None = None, lang: str | None = None,
-             lines: bool = False) -> ExportOptions:
+             lines: bool = False, **book: object) -> ExportOptions:
     from .exporters import ExportOptions
 
-    return ExportOptions(title=title, author=author, lang=lang, lines=lines)
+    return ExportOptions(title=title, author=author, lang=lang, lines=lines, **book)
 
 
 @app.command("to-md", epilog="Examples:\n\n"
@@ -258,7 +267,8 @@ def to_json(
 
 @app.command("to-epub", epilog="Examples:\n\n"
              "  newsconv to-epub posts/ -o news.epub\n\n"
-             "  newsconv to-epub a.md b.md -o digest.epub --title 'Weekly digest' --lang zh-Hans")
+             "  newsconv to-epub a.md b.md -o digest.epub --title Digest --lang zh-Hans\n\n"
+             "  newsconv to-epub posts/ -o news.epub --offline --group-by date --sort date")
 def to_epub(
     inputs: list[str] = INPUTS,
     output: str = typer.Option(..., "--output", "-o", metavar="BOOK.epub",
@@ -267,13 +277,39 @@ def to_epub(
     author: str | None = typer.Option(None, help="Book author. Default: the posts' authors."),
     lang: str | None = typer.Option(
         None, help="Book language (BCP 47). Default: the posts' most common language."),
+    cover: str | None = typer.Option(
+        None, metavar="FILE|URL",
+        help="Cover image. Default: the first real post cover, else a generated one."),
+    group_by: str = typer.Option(
+        "auto", "--group-by", metavar="source|category|date|none|auto",
+        help="Group the table of contents. auto: by source when the posts come from "
+             "several, flat otherwise."),
+    sort: str = typer.Option("input", metavar="input|date|title",
+                             help="Chapter order (date: oldest first)."),
+    offline: bool = typer.Option(False, help="Embed only images already in the cache; "
+                                             "the others become links."),
+    cache_dir: Path | None = typer.Option(
+        None, metavar="DIR", help="Image cache. Default: the user cache dir."),
+    allow_private_hosts: bool = typer.Option(
+        False, help="Let the image fetcher reach private, loopback and link-local hosts."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     profile: list[str] | None = PROFILES,
 ) -> None:
-    """Convert posts to one EPUB 3 book, one chapter per post."""
-    _guarded(_run, inputs, "epub", output, _options(title, author, lang), quiet, verbose,
-             profile, stdout_ok=False)
+    """Convert posts to one EPUB 3 book, one chapter per post, images embedded."""
+    from .exporters.epub import GROUPINGS, SORTS
+
+    if group_by != "auto" and group_by not in GROUPINGS:
+        _err(f"newsconv: error: --group-by {group_by}: use one of auto, {', '.join(GROUPINGS)}")
+        raise typer.Exit(EXIT_USAGE)
+    if sort not in SORTS:
+        _err(f"newsconv: error: --sort {sort}: use one of {', '.join(SORTS)}")
+        raise typer.Exit(EXIT_USAGE)
+    options = _options(title, author, lang, cover=cover,
+                       group_by=None if group_by == "auto" else group_by, sort=sort,
+                       offline=offline, cache_dir=cache_dir,
+                       allow_private_hosts=allow_private_hosts)
+    _guarded(_run, inputs, "epub", output, options, quiet, verbose, profile, stdout_ok=False)
 
 
 @app.command("convert", epilog="Examples:\n\n"

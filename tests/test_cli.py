@@ -127,7 +127,8 @@ def test_epub_needs_an_output_file(posts: Path, tmp_path: Path) -> None:
     run = newsconv("to-epub", str(posts), "-o", str(tmp_path))  # a folder
     assert run.returncode == 2
     book = tmp_path / "news.epub"
-    run = newsconv("to-epub", str(posts), "-o", str(book), "--title", "My digest")
+    run = newsconv("to-epub", str(posts), "-o", str(book), "--title", "My digest", "--offline",
+                   "--cache-dir", str(tmp_path / "cache"))
     assert run.returncode == 0, run.stderr
     with zipfile.ZipFile(book) as z:
         assert z.namelist()[0] == "mimetype"

@@ -32,7 +32,8 @@ def converted(tmp_path_factory: pytest.TempPathFactory, corpus: list[Path]) -> d
     runs = {
         "md": newsconv("to-md", folder, "-o", str(out / "md"), "-q"),
         "json": newsconv("to-json", folder, "-o", str(out / "json"), "-q"),
-        "epub": newsconv("to-epub", folder, "-o", str(out / "book.epub"), "-q"),
+        "epub": newsconv("to-epub", folder, "-o", str(out / "book.epub"), "-q", "--offline",
+                         "--cache-dir", str(out / "cache")),
     }
     for name, run in runs.items():
         assert run.returncode == 0, f"{name}: exit {run.returncode}\n{run.stderr}"

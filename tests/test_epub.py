@@ -275,7 +275,8 @@ def text_of(el: etree._Element) -> str:
 
 @pytest.fixture(scope="module")
 def book() -> bytes:
-    return export(all_documents())
+    # a flat table of contents, in input order (grouping has its own tests)
+    return export(all_documents(), group_by="none", offline=True)
 
 
 def test_epubcheck_clean(book, tmp_path):
@@ -364,9 +365,10 @@ def titles_of(docs) -> list[str]:
     return [text_of(c.find(".//x:h1", NS)) for c in chapters(export(docs))]
 
 
-def test_spine_starts_with_nav_and_keeps_order(book):
+def test_spine_starts_with_cover_title_nav_and_keeps_order(book):
     spine = [i.get("idref") for i in opf(book).iterfind(".//opf:spine/opf:itemref", NS)]
-    assert spine == ["nav"] + [f"chapter-{n:04d}" for n in range(1, len(all_documents()) + 1)]
+    chapters = [f"chapter-{n:04d}" for n in range(1, len(all_documents()) + 1)]
+    assert spine == ["cover-page", "title-page", "nav", *chapters]
     assert opf(book).find(".//opf:spine", NS).get("toc") == "ncx"
 
 
@@ -495,8 +497,10 @@ def dated(title: str, day: int, source: str | None = None, authors=()) -> Docume
 def test_book_title():
     assert dc(export([kitchen_sink()]), "title") == ["Kitchen sink"]
     assert dc(export([untitled()]), "title") == ["2024-03-01-ohne-titel"]
+    one_source = [dated("a", 3, "Wire"), dated("b", 1, "Wire"), dated("c", 2)]
+    assert dc(export(one_source), "title") == ["Wire digest, 2024-01-01 – 2024-01-03"]
     two = [dated("a", 3), dated("b", 1, "Wire"), dated("c", 2, "Other")]
-    assert dc(export(two), "title") == ["Wire digest, 2024-01-01 – 2024-01-03"]
+    assert dc(export(two), "title") == ["News digest, 2024-01-01 – 2024-01-03"]
     assert dc(export([dated("a", 3), dated("b", 3)]), "title") == ["News digest, 2024-01-03"]
     assert dc(export([nameless(), empty()]), "title") == ["News digest"]
     assert dc(export(two, title="My \x01 book"), "title") == ["My book"]

@@ -16,7 +16,8 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
 
 from ..model import Document
 
@@ -30,7 +31,18 @@ class ExportOptions:
     title: str | None = None
     author: str | None = None
     lang: str | None = None
+    #: JSON Lines (one document a line) for exporters that stream.
     lines: bool = False
+    # Books (EPUB): cover image file or URL, TOC grouping (source, category, date, none;
+    # None = by source when the posts come from several), order (input, date, title).
+    cover: str | None = None
+    group_by: str | None = None
+    sort: str | None = None
+    # Image embedding: only the cache (never the network); the cache folder (None = the
+    # user cache dir); whether private and loopback hosts may be fetched.
+    offline: bool = False
+    cache_dir: Path | None = None
+    allow_private_hosts: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,10 +62,17 @@ class Exporter:
 
     def __init__(self, options: ExportOptions | None = None) -> None:
         self.options = options or ExportOptions()
+        #: One-line messages for the user about the last export (e.g. image counts).
+        self.notes: list[str] = []
 
     def export(self, documents: Sequence[Document]) -> bytes:
         """Return the output for ``documents`` (exactly one for a per-document exporter)."""
         raise NotImplementedError
+
+    def write(self, documents: Sequence[Document], stream: BinaryIO) -> None:
+        """Write the output to a binary stream; exporters of large outputs override this
+        to stream instead of building the bytes in memory."""
+        stream.write(self.export(documents))
 
 
 class UnknownFormatError(LookupError):

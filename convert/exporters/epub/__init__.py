@@ -1,0 +1,352 @@
+"""EPUB 3 exporter: many documents become one book, one chapter per post.
+
+ebooklib builds the book (package document, manifest, spine, EPUB 3 nav document and
+an NCX for older readers). Around it, for reasons given where each happens:
+
+* pages are written byte for byte (:class:`pages.Page`), not re-serialised by ebooklib;
+* every URL is checked before rendering (:mod:`.links`), so any Document gives a book
+  epubcheck accepts;
+* remote images are downloaded into a cache (:mod:`convert.fetch`) and embedded; an
+  image that cannot be had is shown as a link to its URL, never as a remote ``<img>``;
+  images are read from the cache only while the zip is written (:class:`pages.FileItem`);
+* the zip is written with fixed entry times (:mod:`.container`), ``dcterms:modified``
+  comes from ``SOURCE_DATE_EPOCH`` or the posts, and the identifier from the content, so
+  the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ebooklib import epub
+
+from ...fetch import (
+    CachedImage,
+    FetchError,
+    FetchOptions,
+    ImageFetcher,
+    sniff_image_type,
+    svg_problem,
+)
+from ...model import Block, Document, Figure, Image, ListBlock, Quote, Table
+from .. import Exporter
+from .container import ReproducibleWriter
+from .links import epub_blocks
+from .pages import (
+    STYLESHEET,
+    FileItem,
+    Page,
+    chapter_title,
+    chapter_xhtml,
+    cover_page_xhtml,
+    generated_cover_svg,
+    title_page_xhtml,
+)
+from .text import clean_text, day_string, is_rtl, modified_time, norm_lang, utc, zip_time
+
+__all__ = ["EpubExporter", "chapter_title"]
+
+#: Namespace for the book identifier (uuid5 over the chapters' bytes).
+_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
+GROUPINGS = ("source", "category", "date", "none")
+SORTS = ("input", "date", "title")
+
+
+# ---------------------------------------------------------------- book metadata
+
+
+def _distinct(values) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = clean_text(value)
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def _book_title(documents: Sequence[Document]) -> str:
+    if len(documents) == 1:
+        return chapter_title(documents[0])
+    sources = _distinct(d.metadata.source for d in documents)
+    title = f"{sources[0] if len(sources) == 1 else 'News'} digest"
+    days = sorted(day_string(utc(d.metadata.date))
+                  for d in documents if d.metadata.date is not None)
+    if days:
+        title += f", {days[0]}" if days[0] == days[-1] else f", {days[0]} – {days[-1]}"
+    return title
+
+
+def _book_authors(documents: Sequence[Document]) -> list[str]:
+    authors = _distinct(a for d in documents for a in d.metadata.authors)
+    if len(authors) > 3:
+        return [", ".join(authors[:3]) + " et al."]
+    return authors or ["newsconv"]
+
+
+def _book_lang(documents: Sequence[Document]) -> str:
+    langs = Counter(lang for lang in (norm_lang(d.metadata.lang) for d in documents) if lang)
+    # most_common keeps first-seen order among equal counts: deterministic
+    return langs.most_common(1)[0][0] if langs else "und"
+
+
+# ---------------------------------------------------------------- order and groups
+
+
+def sort_documents(documents: Sequence[Document], how: str) -> list[Document]:
+    """``input`` order, oldest ``date`` first (undated last), or ``title``; stable."""
+    if how == "date":
+        return sorted(documents, key=lambda d: (d.metadata.date is None,
+                                                utc(d.metadata.date).timestamp()
+                                                if d.metadata.date else 0.0))
+    if how == "title":
+        return sorted(documents, key=lambda d: chapter_title(d).casefold())
+    return list(documents)
+
+
+def group_key(doc: Document, how: str) -> str:
+    meta = doc.metadata
+    if how == "source":
+        return clean_text(meta.source) or (clean_text(meta.authors[0]) if meta.authors
+                                           else "") or "Other"
+    if how == "category":
+        return clean_text(meta.categories[0]) if meta.categories else "Uncategorised"
+    if how == "date":
+        return day_string(utc(meta.date)) if meta.date else "Undated"
+    return ""
+
+
+def group_documents(documents: Sequence[Document], how: str) -> list[Document]:
+    """Posts of one group next to each other (groups in order of first appearance, posts
+    in their order within), so the table of contents follows the reading order."""
+    if how == "none":
+        return list(documents)
+    first: dict[str, int] = {}
+    for doc in documents:
+        first.setdefault(group_key(doc, how), len(first))
+    return sorted(documents, key=lambda d: first[group_key(d, how)])
+
+
+def default_grouping(documents: Sequence[Document]) -> str:
+    """Grouped by source when the posts come from several, flat otherwise."""
+    return "source" if len({group_key(d, "source") for d in documents}) > 1 else "none"
+
+
+# ---------------------------------------------------------------- images
+
+
+def _image_urls(blocks: Sequence[Block]) -> list[str]:
+    urls: list[str] = []
+    for block in blocks:
+        if isinstance(block, Figure):
+            urls.append(block.src)
+        elif isinstance(block, Quote):
+            urls += _image_urls(block.children)
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                urls += _image_urls(item)
+        elif isinstance(block, Table):
+            urls += [n.src for row in block.rows for c in row for n in c.children
+                     if isinstance(n, Image)]
+        elif hasattr(block, "children"):
+            urls += [n.src for n in block.children if isinstance(n, Image)]
+    return urls
+
+
+@dataclass
+class _Images:
+    """Images in the book: URL → zip item, shared by every chapter that shows one."""
+
+    items: dict[str, FileItem]
+
+    def href(self, url: str) -> str | None:
+        item = self.items.get(url)
+        return item.file_name if item is not None else None
+
+
+def _image_item(image: CachedImage) -> FileItem:
+    name = "images/" + hashlib.sha256(image.url.encode("utf-8")).hexdigest()[:20] + \
+        image.extension
+    return FileItem(uid="img-" + name[7:27], file_name=name, media_type=image.media_type,
+                    path=str(image.path))
+
+
+# ---------------------------------------------------------------- exporter
+
+
+class EpubExporter(Exporter):
+    name = "epub"
+    file_extension = ".epub"
+    media_type = "application/epub+zip"
+    description = "EPUB 3 book (one chapter per post, images embedded)"
+    collection = True
+
+    def export(self, documents: Sequence[Document]) -> bytes:
+        out = io.BytesIO()
+        self.write(documents, out)
+        return out.getvalue()
+
+    def write(self, documents: Sequence[Document], stream: BinaryIO) -> None:
+        opts = self.options
+        documents = sort_documents(documents, opts.sort or "input")
+        if not documents:
+            raise ValueError("an EPUB needs at least one document")
+        grouping = opts.group_by or default_grouping(documents)
+        if grouping not in GROUPINGS:
+            raise ValueError(f"unknown grouping {grouping!r} (known: {', '.join(GROUPINGS)})")
+        documents = group_documents(documents, grouping)
+        book_lang = norm_lang(opts.lang) or _book_lang(documents)
+        title = clean_text(opts.title) or _book_title(documents)
+        creators = [clean_text(opts.author)] if clean_text(opts.author) else \
+            _book_authors(documents)
+
+        blocks = [epub_blocks(doc.blocks) for doc in documents]
+        fetcher = ImageFetcher(FetchOptions(
+            cache_dir=opts.cache_dir, offline=opts.offline,
+            allow_private_hosts=opts.allow_private_hosts))
+        cover_url, cover = self._cover(documents, fetcher)
+        wanted = [u for b in blocks for u in _image_urls(b)]
+        before = (fetcher.stats.downloaded, fetcher.stats.cached, fetcher.stats.failed)
+        images = _Images({url: _image_item(img)
+                          for url, img in fetcher.fetch_all(wanted).items()})
+        self._note_images(fetcher, before, len(set(wanted)))
+
+        book = epub.EpubBook()
+        css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
+                            content=STYLESHEET.encode("utf-8"))
+        book.add_item(css)
+        digest = hashlib.sha256()
+
+        def add_page(page: Page, identifies: bool = False) -> Page:
+            book.add_item(page)
+            # The identifier depends on the posts (chapters) only, not on book options.
+            for part in (page.file_name, page.title, page.content) if identifies else ():
+                data = part if isinstance(part, bytes) else part.encode("utf-8")
+                digest.update(len(data).to_bytes(8, "big") + data)
+            return page
+
+        front: list[Page] = []
+        cover_item = self._cover_item(cover, title, documents)
+        book.add_item(cover_item)
+        cover_item.properties = ["cover-image"]
+        book.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.id})
+        front.append(add_page(Page(
+            uid="cover-page", file_name="cover.xhtml", title=title, lang=book_lang,
+            content=cover_page_xhtml(title, cover_item.file_name, book_lang, css.file_name))))
+        front.append(add_page(Page(
+            uid="title-page", file_name="title.xhtml", title=title, lang=book_lang,
+            content=title_page_xhtml(title, creators, documents, book_lang, css.file_name))))
+
+        chapters: list[Page] = []
+        for number, (doc, doc_blocks) in enumerate(zip(documents, blocks, strict=True), 1):
+            if cover_url and doc_blocks and isinstance(doc_blocks[0], Figure) \
+                    and doc_blocks[0].src == cover_url:
+                doc_blocks = doc_blocks[1:]  # the cover is not shown twice
+            chapter_name = chapter_title(doc)
+            lang = norm_lang(doc.metadata.lang) or book_lang
+            content = chapter_xhtml(doc, doc_blocks, chapter_name, lang, css.file_name,
+                                    images.href)
+            chapters.append(add_page(Page(
+                uid=f"chapter-{number:04d}", file_name=f"chapter-{number:04d}.xhtml",
+                title=chapter_name, lang=lang, content=content), identifies=True))
+        for item in dict.fromkeys(images.items.values()):
+            book.add_item(item)
+
+        book.set_identifier(f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, digest.hexdigest())}")
+        book.set_title(title)
+        book.set_language(book_lang)
+        if is_rtl(book_lang):
+            book.set_direction("rtl")
+        for number, creator in enumerate(creators, 1):
+            book.add_author(creator, uid=f"creator-{number}")
+
+        nav = epub.EpubNav()
+        nav.add_item(css)
+        book.add_item(nav)
+        book.add_item(epub.EpubNcx())
+        book.toc = self._toc(documents, chapters, grouping)
+        book.spine = [*front, nav, *chapters]
+
+        modified = modified_time(documents)
+        writer = ReproducibleWriter(
+            stream, book, zip_time(modified),
+            # mtime: dcterms:modified; no page-list or landmarks (we make none)
+            options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True},
+        )
+        writer.process()
+        writer.write()
+
+    # ------------------------------------------------------------ parts
+
+    @staticmethod
+    def _toc(documents: Sequence[Document], chapters: Sequence[Page], grouping: str) -> list:
+        if grouping == "none":
+            return list(chapters)
+        groups: dict[str, list[Page]] = {}
+        for doc, chapter in zip(documents, chapters, strict=True):
+            groups.setdefault(group_key(doc, grouping), []).append(chapter)
+        return [(epub.Section(name, href=pages[0].file_name), pages)
+                for name, pages in groups.items()]
+
+    def _cover(self, documents: Sequence[Document],
+               fetcher: ImageFetcher) -> tuple[str | None, CachedImage | bytes | None]:
+        """The cover: ``--cover`` (file or URL), else the first post cover that can be
+        fetched; ``(url it came from, image)``; ``(None, None)`` when there is none."""
+        given = self.options.cover
+        if given:
+            if given.startswith(("http://", "https://")):
+                try:
+                    return given, fetcher.fetch(given)
+                except FetchError as exc:
+                    raise ValueError(f"--cover {given}: {exc}") from None
+            try:
+                with open(given, "rb") as handle:
+                    data = handle.read()
+            except OSError as exc:
+                raise ValueError(f"--cover {given}: {exc.strerror or exc}") from None
+            if sniff_image_type(data[:512]) is None:
+                raise ValueError(f"--cover {given}: not a JPEG, PNG, GIF, WebP or SVG image")
+            if data.lstrip()[:1] == b"<" and svg_problem(data):
+                raise ValueError(f"--cover {given}: {svg_problem(data)}")
+            return None, data
+        for doc in documents:
+            url = doc.metadata.cover
+            if not url:
+                continue
+            try:
+                return url, fetcher.fetch(url)
+            except FetchError:
+                continue
+        return None, None
+
+    @staticmethod
+    def _cover_item(cover: CachedImage | bytes | None, title: str,
+                    documents: Sequence[Document]) -> epub.EpubItem:
+        if isinstance(cover, CachedImage):
+            return FileItem(uid="cover-image", file_name="images/cover" + cover.extension,
+                            media_type=cover.media_type, path=str(cover.path))
+        if isinstance(cover, bytes):
+            media_type, extension = sniff_image_type(cover[:512])  # type: ignore[misc]
+            return epub.EpubItem(uid="cover-image", file_name="images/cover" + extension,
+                                 media_type=media_type, content=cover)
+        count = f"{len(documents)} post{'s' if len(documents) != 1 else ''}"
+        return epub.EpubItem(uid="cover-image", file_name="images/cover.svg",
+                             media_type="image/svg+xml",
+                             content=generated_cover_svg(title, count))
+
+    def _note_images(self, fetcher: ImageFetcher, before: tuple[int, int, int],
+                     wanted: int) -> None:
+        if not wanted:
+            return
+        stats = fetcher.stats
+        downloaded, cached, failed = (stats.downloaded - before[0], stats.cached - before[1],
+                                      stats.failed - before[2])
+        mode = " (offline)" if self.options.offline else ""
+        self.notes.append(
+            f"images{mode}: {downloaded + cached} of {wanted} embedded "
+            f"({downloaded} downloaded, {cached} from the cache), {failed} shown as links")

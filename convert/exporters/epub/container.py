@@ -1,0 +1,67 @@
+"""Writing the book: a reproducible zip (fixed entry times and attributes)."""
+
+from __future__ import annotations
+
+import zipfile
+
+from ebooklib import epub
+
+from .text import XML_DECLARATION
+
+# ---------------------------------------------------------------- zip writing
+
+
+class _FixedTimeZipFile(zipfile.ZipFile):
+    """A ZipFile whose entries all get one fixed time and fixed attributes.
+
+    ebooklib calls ``writestr(name, data)``, which stamps each entry with the wall
+    clock; here every entry is rebuilt as a ZipInfo with ``date_time`` fixed, Unix
+    attributes 0644 and the same creator system on every platform. XML files also get
+    the double-quoted declaration lxml does not write.
+    """
+
+    def __init__(self, file, date_time: tuple[int, ...], **kwargs) -> None:
+        super().__init__(file, "w", **kwargs)
+        self._fixed_date_time = date_time
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        name = (zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+                else zinfo_or_arcname)
+        info = zipfile.ZipInfo(name, date_time=self._fixed_date_time)
+        info.create_system = 3  # Unix, whatever we run on
+        info.external_attr = 0o100644 << 16
+        info.compress_type = self.compression if compress_type is None else compress_type
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if name.endswith((".xhtml", ".opf", ".ncx", ".xml")) and data.startswith(b"<?xml"):
+            end = data.index(b"?>") + 2
+            data = XML_DECLARATION + data[end:]
+        level = compresslevel if compresslevel is not None else self.compresslevel
+        super().writestr(info, data, compresslevel=level)
+
+
+class ReproducibleWriter(epub.EpubWriter):
+    """ebooklib's writer, writing into a :class:`_FixedTimeZipFile`.
+
+    Subclassing (rather than re-packing ebooklib's zip afterwards) compresses each
+    entry once and keeps ebooklib's entry order: ``mimetype`` first and stored, then
+    container.xml, the package document and the items. ``write()`` below is
+    ebooklib 0.20's own, with only the ZipFile class changed.
+    """
+
+    def __init__(self, out, book, date_time, options=None) -> None:
+        super().__init__(out, book, options)
+        self._date_time = date_time
+
+    def write(self) -> None:
+        self.out = _FixedTimeZipFile(
+            self.file_name, self._date_time,
+            compression=zipfile.ZIP_DEFLATED, compresslevel=self.options["compresslevel"],
+        )
+        self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        self._write_container()
+        self._write_opf()
+        self._write_items()
+        self.out.close()
+
+

@@ -1,0 +1,205 @@
+"""The book's XHTML pages: chapters, the title page, the cover page, and a generated
+cover picture for books without one. All are complete, well-formed XHTML written as
+bytes with an ``encoding="utf-8"`` XML declaration (Send-to-Kindle assumes ISO-8859-1
+without it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePosixPath, PureWindowsPath
+
+from ebooklib import epub
+
+from ...model import Block, Document
+from ...render import ImageResolver, RenderOptions, escape, render_blocks
+from .text import XML_DECLARATION, clean_text, day_string, fix_surrogates, is_rtl, utc
+
+STYLESHEET = """\
+/* newsconv book style: readable CJK and Latin text, nothing forced. */
+body { line-height: 1.7; margin: 0 0.5em; }
+h1 { line-height: 1.3; margin: 0 0 0.4em; }
+h2, h3, h4, h5, h6 { line-height: 1.35; margin: 1.2em 0 0.5em; }
+p { margin: 0 0 0.8em; }
+header { margin-bottom: 1.5em; }
+.byline, .categories { font-size: 0.85em; margin: 0 0 0.3em; }
+.categories { font-style: italic; }
+.empty-note { font-style: italic; }
+img { max-width: 100%; height: auto; }
+figure { margin: 1em 0; text-align: center; }
+figcaption { font-size: 0.9em; margin-top: 0.3em; }
+blockquote { margin: 1em 0 1em 1em; padding-left: 0.8em; border-left: 0.2em solid #999; }
+pre { white-space: pre-wrap; word-wrap: break-word; overflow-wrap: break-word;
+      font-size: 0.85em; line-height: 1.45; margin: 1em 0; }
+code { font-family: monospace; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #999; padding: 0.2em 0.4em; vertical-align: top; }
+hr { margin: 1.5em 0; }
+.title-page { text-align: center; margin-top: 20%; }
+.title-page h1 { font-size: 1.8em; margin-bottom: 1em; }
+.title-page p { margin: 0.3em 0; }
+.cover { text-align: center; margin: 0; padding: 0; }
+.cover img { max-height: 100%; }
+"""
+
+
+def chapter_title(doc: Document) -> str:
+    """The title shown in the nav and NCX: post title, else origin file stem."""
+    title = clean_text(doc.metadata.title)
+    if not title and doc.origin:
+        title = clean_text(PurePosixPath(PureWindowsPath(doc.origin).name).stem)
+    return title or "Untitled"
+
+
+def _page(title: str, lang: str, css_href: str, body: str) -> bytes:
+    direction = ' dir="rtl"' if is_rtl(lang) else ""
+    text = (
+        "<!DOCTYPE html>\n"
+        f'<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}"{direction}>\n'
+        "<head>\n"
+        f"<title>{escape(title)}</title>\n"
+        f'<link rel="stylesheet" type="text/css" href="{css_href}"/>\n'
+        "</head>\n"
+        f"<body>\n{body}\n</body>\n"
+        "</html>\n"
+    )
+    return XML_DECLARATION + b"\n" + fix_surrogates(text).encode("utf-8")
+
+
+def _byline(doc: Document) -> str:
+    meta = doc.metadata
+    parts: list[str] = []
+    authors = [a for a in (clean_text(a) for a in meta.authors) if a]
+    if authors:
+        parts.append(escape(", ".join(authors)))
+    if meta.date is not None:
+        when = utc(meta.date)
+        day, clock = day_string(when), f"{when.hour:02d}:{when.minute:02d}"
+        parts.append(f'<time datetime="{day}T{clock}Z">{day} {clock}</time>')
+    source = clean_text(meta.source)
+    if source and source not in authors:  # feeds often name the site as the author
+        parts.append(escape(source))
+    return f'<p class="byline">{" · ".join(parts)}</p>' if parts else ""
+
+
+def chapter_xhtml(doc: Document, blocks: list[Block], title: str, lang: str, css_href: str,
+                  image_resolver: ImageResolver) -> bytes:
+    """One post as a chapter: title, byline, categories, then its blocks."""
+    meta = doc.metadata
+    header = [f"<h1>{escape(clean_text(meta.title)) or escape(title)}</h1>"]
+    byline = _byline(doc)
+    if byline:
+        header.append(byline)
+    categories = [c for c in (clean_text(c) for c in meta.categories) if c]
+    if categories:
+        header.append(f'<p class="categories">{escape(" · ".join(categories))}</p>')
+    if blocks:
+        body = render_blocks(blocks, RenderOptions(image_resolver=image_resolver,
+                                                   heading_offset=1))
+    else:
+        body = '<p class="empty-note">(This post has no content.)</p>'
+    return _page(title, lang, css_href, "<header>\n" + "\n".join(header) + "\n</header>\n"
+                 + body)
+
+
+def title_page_xhtml(title: str, authors: Sequence[str], documents: Sequence[Document],
+                     lang: str, css_href: str) -> bytes:
+    """The title page: title, authors, how many posts from when to when."""
+    lines = [f"<h1>{escape(title)}</h1>"]
+    if authors:
+        lines.append(f"<p>{escape(', '.join(authors))}</p>")
+    days = sorted(day_string(utc(d.metadata.date)) for d in documents
+                  if d.metadata.date is not None)
+    span = ""
+    if days:
+        span = days[0] if days[0] == days[-1] else f"{days[0]} – {days[-1]}"
+    count = f"{len(documents)} post{'s' if len(documents) != 1 else ''}"
+    lines.append(f"<p>{escape(count + (' · ' + span if span else ''))}</p>")
+    body = '<section class="title-page" epub:type="titlepage">\n' + "\n".join(lines) + \
+        "\n</section>"
+    return _page(title, lang, css_href, body).replace(
+        b'<html xmlns="http://www.w3.org/1999/xhtml"',
+        b'<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"',
+        1)
+
+
+def cover_page_xhtml(title: str, image_href: str, lang: str, css_href: str) -> bytes:
+    body = (f'<section class="cover" epub:type="cover">'
+            f'<img src="{escape(image_href, True)}" alt="{escape(title, True)}"/></section>')
+    return _page(title, lang, css_href, body).replace(
+        b'<html xmlns="http://www.w3.org/1999/xhtml"',
+        b'<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"',
+        1)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Break a title into lines of about ``width`` columns (CJK counts double)."""
+    lines, line, columns = [], "", 0
+    for word in text.replace(" ", " \x00").split("\x00"):
+        size = sum(2 if ord(ch) > 0x2E80 else 1 for ch in word)
+        if columns + size > width and line:
+            if size > width:  # a long unspaced run (CJK): break it anywhere
+                for ch in word:
+                    step = 2 if ord(ch) > 0x2E80 else 1
+                    if columns + step > width:
+                        lines.append(line.rstrip())
+                        line, columns = "", 0
+                    line += ch
+                    columns += step
+                continue
+            lines.append(line.rstrip())
+            line, columns = "", 0
+        line += word
+        columns += size
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines[:8]
+
+
+def generated_cover_svg(title: str, subtitle: str) -> bytes:
+    """A plain typographic cover (600×800 SVG) for books without a cover picture."""
+    rows = _wrap(title, 18)
+    y = 300 - 28 * len(rows)
+    texts = []
+    for row in rows:
+        texts.append(f'<text x="300" y="{y}" font-size="44" text-anchor="middle" '
+                     f'fill="#1d1d1f">{escape(row)}</text>')
+        y += 60
+    texts.append(f'<text x="300" y="{y + 40}" font-size="26" text-anchor="middle" '
+                 f'fill="#555">{escape(subtitle)}</text>')
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="800" '
+        'viewBox="0 0 600 800">\n'
+        '<rect width="600" height="800" fill="#f4efe6"/>\n'
+        '<rect x="40" y="40" width="520" height="720" fill="none" stroke="#1d1d1f" '
+        'stroke-width="3"/>\n'
+        + "\n".join(texts) +
+        '\n<text x="300" y="730" font-size="18" text-anchor="middle" fill="#888">newsconv</text>'
+        "\n</svg>\n"
+    )
+    return XML_DECLARATION + b"\n" + fix_surrogates(svg).encode("utf-8")
+
+
+class Page(epub.EpubHtml):
+    """A page whose file is exactly the XHTML we built.
+
+    ebooklib's ``EpubHtml.get_content`` re-parses ``content`` with lxml's HTML parser and
+    pretty-prints it: that puts whitespace inside ``<pre>`` (changing code blocks) and
+    writes ``<?xml version='1.0' ...?>``. Our XHTML is already a complete, well-formed
+    document, so it is written as is.
+    """
+
+    def get_content(self, default: bytes | None = None) -> bytes:
+        return self.content
+
+
+class FileItem(epub.EpubItem):
+    """A book item whose bytes are read from a file only when the zip is written, so a
+    book with thousands of images never holds them all in memory."""
+
+    def __init__(self, uid: str, file_name: str, media_type: str, path: str) -> None:
+        super().__init__(uid=uid, file_name=file_name, media_type=media_type)
+        self.path = path
+
+    def get_content(self, default: bytes | None = None) -> bytes:
+        with open(self.path, "rb") as handle:
+            return handle.read()
