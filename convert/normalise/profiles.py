@@ -26,7 +26,6 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from lxml import etree
@@ -36,6 +35,7 @@ from lxml.html import HtmlElement
 from ..model import Diagnostic
 from .context import StepContext, remove_keeping_tail, text_sample
 from .figures import CAPTION_MARK
+from .urls import split_url
 
 _KEYS = {"name", "description", "match", "base_url", "remove", "captions", "remove_text"}
 _MATCH_KEYS = {"authors", "categories", "hosts"}
@@ -186,7 +186,8 @@ def _hosts(metadata: Mapping[str, Any], root: HtmlElement) -> set[str]:
     urls += [img.get("src") or "" for img in root.iter("img")]
     hosts = set()
     for url in urls:
-        host = urlsplit(url.strip()).netloc.lower().split("@")[-1].split(":")[0]
+        parts = split_url(url)
+        host = parts.netloc.lower().split("@")[-1].split(":")[0] if parts else ""
         if host:
             hosts.add(host)
     return hosts

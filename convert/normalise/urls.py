@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
+
+
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit`` that returns None for what it cannot split (``http://[::1``)."""
+    try:
+        return urlsplit(url.strip())
+    except ValueError:
+        return None
 
 
 def absolute_url(url: str) -> str:
@@ -28,13 +36,15 @@ def is_safe_link(url: str) -> bool:
     ``javascript:``, ``data:``, ``vbscript:`` and other schemes are refused.
     """
     scheme = url_scheme(url)
-    return scheme is None or scheme in SAFE_SCHEMES
+    return (scheme is None or scheme in SAFE_SCHEMES) and split_url(url) is not None
 
 
 def is_placeholder_image(url: str) -> bool:
     """An image ``src`` that is no real picture: empty, inline data, or ``undefined``."""
     url = url.strip()
     if not url or url.startswith("data:") or url in ("#", "about:blank"):
+        return True
+    if split_url(url) is None:  # not a URL at all (``http://[::1``)
         return True
     tail = url.rstrip("/").rsplit("/", 1)[-1]
     return tail in ("undefined", "null") or url_scheme(url) not in (None, "http", "https")
@@ -70,8 +80,8 @@ def _decoded_target(value: str) -> str | None:
 def unwrap_redirect(url: str) -> str:
     """The real target of a redirector link, or ``url`` itself."""
     for _ in range(3):  # redirectors are sometimes nested
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.query:
+        parts = split_url(url)
+        if parts is None or parts.scheme not in ("http", "https") or not parts.query:
             return url
         host = parts.netloc.lower()
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -110,7 +120,9 @@ def is_placeholder_cover(url: str) -> bool:
     rendered formula (``…/equation?tex=``)."""
     if is_placeholder_image(url):
         return True
-    parts = urlsplit(url.strip())
+    parts = split_url(url)
+    if parts is None:
+        return True
     host = parts.netloc.lower().split(":")[0]
     if host in PLACEHOLDER_IMAGE_HOSTS or host.removeprefix("www.") in PLACEHOLDER_IMAGE_HOSTS:
         return True

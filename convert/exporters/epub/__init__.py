@@ -302,7 +302,7 @@ class EpubExporter(Exporter):
             if given.startswith(("http://", "https://")):
                 try:
                     return given, fetcher.fetch(given)
-                except FetchError as exc:
+                except (FetchError, ValueError) as exc:
                     raise ValueError(f"--cover {given}: {exc}") from None
             try:
                 with open(given, "rb") as handle:
@@ -320,7 +320,7 @@ class EpubExporter(Exporter):
                 continue
             try:
                 return url, fetcher.fetch(url)
-            except FetchError:
+            except (FetchError, ValueError):
                 continue
         return None, None
 
