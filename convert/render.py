@@ -168,6 +168,8 @@ def _figure(node: Figure, opts: RenderOptions) -> str:
     else:
         body = f'<img src="{escape(href, True)}" alt="{escape(node.alt, True)}"/>'
     figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+    if href is None:
+        return f'<figure class="image-link">{body}{figcaption}</figure>'
     return f"<figure>{body}{figcaption}</figure>"
 
 

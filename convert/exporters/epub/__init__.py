@@ -231,7 +231,7 @@ class EpubExporter(Exporter):
             return page
 
         front: list[Page] = []
-        cover_item = self._cover_item(cover, title, documents)
+        cover_item = self._cover_item(cover, title, documents, book_lang)
         book.add_item(cover_item)
         cover_item.properties = ["cover-image"]
         book.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.id})
@@ -290,8 +290,8 @@ class EpubExporter(Exporter):
         groups: dict[str, list[Page]] = {}
         for doc, chapter in zip(documents, chapters, strict=True):
             groups.setdefault(group_key(doc, grouping), []).append(chapter)
-        return [(epub.Section(name, href=pages[0].file_name), pages)
-                for name, pages in groups.items()]
+        return [(epub.Section(name, href=pages[0].file_name), pages) if len(pages) > 1
+                else pages[0] for name, pages in groups.items()]
 
     def _cover(self, documents: Sequence[Document],
                fetcher: ImageFetcher) -> tuple[str | None, CachedImage | bytes | None]:
@@ -326,7 +326,7 @@ class EpubExporter(Exporter):
 
     @staticmethod
     def _cover_item(cover: CachedImage | bytes | None, title: str,
-                    documents: Sequence[Document]) -> epub.EpubItem:
+                    documents: Sequence[Document], lang: str) -> epub.EpubItem:
         if isinstance(cover, CachedImage):
             return FileItem(uid="cover-image", file_name="images/cover" + cover.extension,
                             media_type=cover.media_type, path=str(cover.path))
@@ -337,7 +337,7 @@ class EpubExporter(Exporter):
         count = f"{len(documents)} post{'s' if len(documents) != 1 else ''}"
         return epub.EpubItem(uid="cover-image", file_name="images/cover.svg",
                              media_type="image/svg+xml",
-                             content=generated_cover_svg(title, count))
+                             content=generated_cover_svg(title, count, lang))
 
     def _note_images(self, fetcher: ImageFetcher, before: tuple[int, int, int],
                      wanted: int) -> None:

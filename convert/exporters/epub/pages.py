@@ -16,29 +16,35 @@ from .text import XML_DECLARATION, clean_text, day_string, fix_surrogates, is_rt
 
 STYLESHEET = """\
 /* newsconv book style: readable CJK and Latin text, nothing forced. */
-body { line-height: 1.7; margin: 0 0.5em; }
-h1 { line-height: 1.3; margin: 0 0 0.4em; }
+body { line-height: 1.7; margin: 0 0.5em; overflow-wrap: break-word; word-wrap: break-word; }
+h1 { font-size: 1.6em; line-height: 1.3; margin: 0 0 0.4em; }
 h2, h3, h4, h5, h6 { line-height: 1.35; margin: 1.2em 0 0.5em; }
+h2 { font-size: 1.35em; } h3 { font-size: 1.2em; } h4 { font-size: 1.1em; }
+h5, h6 { font-size: 1em; }
 p { margin: 0 0 0.8em; }
-header { margin-bottom: 1.5em; }
-.byline, .categories { font-size: 0.85em; margin: 0 0 0.3em; }
-.categories { font-style: italic; }
+header { margin-bottom: 1.5em; padding-bottom: 0.6em; border-bottom: 1px solid #ccc; }
+.byline, .categories { font-size: 0.85em; margin: 0 0 0.2em; color: #555; }
 .empty-note { font-style: italic; }
 img { max-width: 100%; height: auto; }
 figure { margin: 1em 0; text-align: center; }
-figcaption { font-size: 0.9em; margin-top: 0.3em; }
+figcaption { font-size: 0.85em; line-height: 1.4; margin-top: 0.4em; color: #555; }
 blockquote { margin: 1em 0 1em 1em; padding-left: 0.8em; border-left: 0.2em solid #999; }
+code { font-family: monospace, monospace; font-size: 0.9em; }
 pre { white-space: pre-wrap; word-wrap: break-word; overflow-wrap: break-word;
-      font-size: 0.85em; line-height: 1.45; margin: 1em 0; }
-code { font-family: monospace; }
-table { border-collapse: collapse; margin: 1em 0; }
+      font-size: 0.85em; line-height: 1.45; margin: 1em 0; padding: 0.5em 0.7em;
+      border: 1px solid #ccc; border-radius: 0.2em; }
+pre code { font-size: 1em; }
+li > p { margin: 0 0 0.3em; }
+table { border-collapse: collapse; margin: 1em 0; line-height: 1.45; }
 th, td { border: 1px solid #999; padding: 0.2em 0.4em; vertical-align: top; }
 hr { margin: 1.5em 0; }
+figure.image-link a { display: inline-block; padding: 0.3em 0.8em; border: 1px dashed #999;
+                      text-decoration: none; font-size: 0.9em; }
 .title-page { text-align: center; margin-top: 20%; }
 .title-page h1 { font-size: 1.8em; margin-bottom: 1em; }
 .title-page p { margin: 0.3em 0; }
-.cover { text-align: center; margin: 0; padding: 0; }
-.cover img { max-height: 100%; }
+body.cover { margin: 0; padding: 0; text-align: center; }
+.cover img { max-width: 100%; max-height: 100%; }
 """
 
 
@@ -50,8 +56,9 @@ def chapter_title(doc: Document) -> str:
     return title or "Untitled"
 
 
-def _page(title: str, lang: str, css_href: str, body: str) -> bytes:
+def _page(title: str, lang: str, css_href: str, body: str, body_class: str = "") -> bytes:
     direction = ' dir="rtl"' if is_rtl(lang) else ""
+    body_attr = f' class="{body_class}"' if body_class else ""
     text = (
         "<!DOCTYPE html>\n"
         f'<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}"{direction}>\n'
@@ -59,7 +66,7 @@ def _page(title: str, lang: str, css_href: str, body: str) -> bytes:
         f"<title>{escape(title)}</title>\n"
         f'<link rel="stylesheet" type="text/css" href="{css_href}"/>\n'
         "</head>\n"
-        f"<body>\n{body}\n</body>\n"
+        f"<body{body_attr}>\n{body}\n</body>\n"
         "</html>\n"
     )
     return XML_DECLARATION + b"\n" + fix_surrogates(text).encode("utf-8")
@@ -89,7 +96,9 @@ def chapter_xhtml(doc: Document, blocks: list[Block], title: str, lang: str, css
     byline = _byline(doc)
     if byline:
         header.append(byline)
-    categories = [c for c in (clean_text(c) for c in meta.categories) if c]
+    # the site's own name is in the byline already
+    named = {clean_text(a) for a in meta.authors} | {clean_text(meta.source)}
+    categories = [c for c in (clean_text(c) for c in meta.categories) if c and c not in named]
     if categories:
         header.append(f'<p class="categories">{escape(" · ".join(categories))}</p>')
     if blocks:
@@ -125,50 +134,64 @@ def title_page_xhtml(title: str, authors: Sequence[str], documents: Sequence[Doc
 def cover_page_xhtml(title: str, image_href: str, lang: str, css_href: str) -> bytes:
     body = (f'<section class="cover" epub:type="cover">'
             f'<img src="{escape(image_href, True)}" alt="{escape(title, True)}"/></section>')
-    return _page(title, lang, css_href, body).replace(
+    return _page(title, lang, css_href, body, body_class="cover").replace(
         b'<html xmlns="http://www.w3.org/1999/xhtml"',
         b'<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"',
         1)
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Break a title into lines of about ``width`` columns (CJK counts double)."""
-    lines, line, columns = [], "", 0
+# Closing punctuation never starts a line (CJK line-breaking rule, kinsoku).
+_NO_LINE_START = "，。、：；！？）」』》〉】”’,.;:!?)"
+
+
+def _columns(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _wrap(text: str, width: int, max_lines: int = 6) -> list[str]:
+    """Break a title into lines of about ``width`` columns (CJK counts double); a long
+    unspaced run (CJK, a URL) breaks anywhere; "…" marks lines left out."""
+    lines, line = [], ""
     for word in text.replace(" ", " \x00").split("\x00"):
-        size = sum(2 if ord(ch) > 0x2E80 else 1 for ch in word)
-        if columns + size > width and line:
-            if size > width:  # a long unspaced run (CJK): break it anywhere
-                for ch in word:
-                    step = 2 if ord(ch) > 0x2E80 else 1
-                    if columns + step > width:
-                        lines.append(line.rstrip())
-                        line, columns = "", 0
-                    line += ch
-                    columns += step
-                continue
+        if _columns(line) + _columns(word) <= width:
+            line += word
+            continue
+        if line.strip() and _columns(word) <= width:
             lines.append(line.rstrip())
-            line, columns = "", 0
-        line += word
-        columns += size
+            line = word
+            continue
+        for ch in word:
+            if _columns(line) + _columns(ch) > width and line.strip():
+                if ch in _NO_LINE_START:
+                    line += ch
+                    continue
+                lines.append(line.rstrip())
+                line = ""
+            line += ch
     if line.strip():
         lines.append(line.rstrip())
-    return lines[:8]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:-1] + "…"
+    return lines
 
 
-def generated_cover_svg(title: str, subtitle: str) -> bytes:
+def generated_cover_svg(title: str, subtitle: str, lang: str = "und") -> bytes:
     """A plain typographic cover (600×800 SVG) for books without a cover picture."""
     rows = _wrap(title, 18)
-    y = 300 - 28 * len(rows)
+    y = 380 - 30 * len(rows)  # the title block centred a little above the middle
     texts = []
     for row in rows:
         texts.append(f'<text x="300" y="{y}" font-size="44" text-anchor="middle" '
                      f'fill="#1d1d1f">{escape(row)}</text>')
         y += 60
-    texts.append(f'<text x="300" y="{y + 40}" font-size="26" text-anchor="middle" '
-                 f'fill="#555">{escape(subtitle)}</text>')
+    for row in _wrap(subtitle, 30, max_lines=2):
+        y += 40
+        texts.append(f'<text x="300" y="{y}" font-size="26" text-anchor="middle" '
+                     f'fill="#555">{escape(row)}</text>')
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="800" '
-        'viewBox="0 0 600 800">\n'
+        f'viewBox="0 0 600 800" font-family="serif" xml:lang="{escape(lang, True)}">\n'
         '<rect width="600" height="800" fill="#f4efe6"/>\n'
         '<rect x="40" y="40" width="520" height="720" fill="none" stroke="#1d1d1f" '
         'stroke-width="3"/>\n'
