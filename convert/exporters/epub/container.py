@@ -10,6 +10,8 @@ from .text import XML_DECLARATION
 
 # ---------------------------------------------------------------- zip writing
 
+_PRECOMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+
 
 class _FixedTimeZipFile(zipfile.ZipFile):
     """A ZipFile whose entries all get one fixed time and fixed attributes.
@@ -31,6 +33,10 @@ class _FixedTimeZipFile(zipfile.ZipFile):
         info.create_system = 3  # Unix, whatever we run on
         info.external_attr = 0o100644 << 16
         info.compress_type = self.compression if compress_type is None else compress_type
+        if name.endswith(_PRECOMPRESSED):
+            # JPEG, PNG, GIF and WebP are compressed already: deflating them again costs
+            # most of a big book's build time and saves almost nothing.
+            info.compress_type = zipfile.ZIP_STORED
         if isinstance(data, str):
             data = data.encode("utf-8")
         if name.endswith((".xhtml", ".opf", ".ncx", ".xml")) and data.startswith(b"<?xml"):
