@@ -202,11 +202,13 @@ def _rule(node: Rule, opts: RenderOptions) -> str:
     return "<hr/>"
 
 
-_EMBED_LABELS = {"video": "Video", "audio": "Audio"}
+def embed_label(kind: str) -> str:
+    """What an embed is called when it has no title of its own."""
+    return {"video": "Video", "audio": "Audio"}.get(kind, "Embedded content")
 
 
 def _embed(node: Embed, opts: RenderOptions) -> str:
-    label = node.title.strip() or f"{_EMBED_LABELS.get(node.kind, 'Embedded content')}: {node.src}"
+    label = node.title.strip() or f"{embed_label(node.kind)}: {node.src}"
     link = f'<a href="{escape(node.src, True)}">▶ {escape(label)}</a>'
     return f'<p class="embed">{link}</p>'
 

@@ -26,7 +26,7 @@ from ...model import (
     TableCell,
     Text,
 )
-from ...render import image_label
+from ...render import embed_label, image_label
 from .text import fix_surrogates
 
 # ---------------------------------------------------------------- URLs and model fixes
@@ -181,9 +181,6 @@ def _fix_inlines(nodes: list[Inline], in_link: bool = False) -> list[Inline]:
     return out
 
 
-_EMBED_LABELS = {"video": "Video", "audio": "Audio"}
-
-
 def _fix_block(block: Block) -> Block | None:
     if isinstance(block, (Heading, Paragraph)):
         return dataclasses.replace(block, children=_fix_inlines(block.children))
@@ -217,7 +214,7 @@ def _fix_block(block: Block) -> Block | None:
     if isinstance(block, Embed):
         src = _safe_url(block.src)
         if src is None:  # the URL is unusable (and may be hostile): not shown
-            label = block.title.strip() or _EMBED_LABELS.get(block.kind, "Embedded content")
+            label = block.title.strip() or embed_label(block.kind)
             return Paragraph([Text(f"▶ {label}")])
         return dataclasses.replace(block, src=src)
     if isinstance(block, (CodeBlock, Rule)):
