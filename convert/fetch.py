@@ -581,6 +581,10 @@ def _describe(exc: BaseException) -> str:
 _DEFAULT_OPTIONS = FetchOptions()
 
 
+def _cache_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class ImageFetcher:
     """Fetches images into the cache; safe to share between threads.
 
@@ -609,20 +613,36 @@ class ImageFetcher:
         URL or a server does makes this raise. The result keeps the input order.
         """
         unique = list(dict.fromkeys(urls))
-        if not unique:
-            return {}
-        pool = ThreadPoolExecutor(
-            max_workers=min(self.options.workers, len(unique)),
-            thread_name_prefix="newsconv-fetch",
-        )
-        try:
-            futures = [pool.submit(self._fetch_quietly, url) for url in unique]
-            images = [future.result() for future in futures]
-        except BaseException:  # Ctrl-C: drop queued downloads, leave running ones be
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-        return {url: image for url, image in zip(unique, images, strict=True) if image is not None}
+        found: dict[str, CachedImage | None] = {}
+        misses = []
+        for url in unique:  # cache hits need no thread: look them up here
+            try:
+                _split_http_url(url)
+                hit = self._lookup(url, _cache_key(url))
+            except FetchError as exc:
+                self._record_failure(url, str(exc))
+                found[url] = None
+                continue
+            if hit is None:
+                misses.append(url)
+                continue
+            with self._lock:
+                self.stats.cached += 1
+            found[url] = hit
+        if misses:
+            pool = ThreadPoolExecutor(
+                max_workers=min(self.options.workers, len(misses)),
+                thread_name_prefix="newsconv-fetch",
+            )
+            try:
+                futures = [pool.submit(self._fetch_quietly, url) for url in misses]
+                for url, future in zip(misses, futures, strict=True):
+                    found[url] = future.result()
+            except BaseException:  # Ctrl-C: drop queued downloads, leave running ones be
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
+        return {url: image for url in unique if (image := found.get(url)) is not None}
 
     def fetch(self, url: str) -> CachedImage:
         """One URL: from the cache, else from the network. Raises FetchError."""
@@ -656,7 +676,7 @@ class ImageFetcher:
 
     def _fetch(self, url: str) -> CachedImage:
         _split_http_url(url)  # scheme and host, without any lookup
-        key = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+        key = _cache_key(url)
         hit = self._lookup(url, key)
         if hit is not None:
             return hit
