@@ -6,43 +6,9 @@ exporters would get.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from .model import (
-    Block,
-    Document,
-    Figure,
-    Image,
-    ListBlock,
-    Paragraph,
-    Quote,
-    Table,
-    inline_text,
-)
-
-
-def _walk(blocks: list[Block]) -> Iterator[Block]:
-    for block in blocks:
-        yield block
-        if isinstance(block, Quote):
-            yield from _walk(block.children)
-        elif isinstance(block, ListBlock):
-            for item in block.items:
-                yield from _walk(item)
-
-
-def _images(blocks: list[Block]) -> list[str]:
-    sources = []
-    for block in _walk(blocks):
-        if isinstance(block, Figure):
-            sources.append(block.src)
-        elif isinstance(block, Table):
-            sources += [n.src for row in block.rows for cell in row for n in cell.children
-                        if isinstance(n, Image)]
-        elif isinstance(block, Paragraph):
-            sources += [n.src for n in block.children if isinstance(n, Image)]
-    return sources
+from .model import Document, Paragraph, image_sources, inline_text, iter_blocks
 
 
 def check_document(doc: Document) -> dict[str, Any]:
@@ -52,14 +18,14 @@ def check_document(doc: Document) -> dict[str, Any]:
     if not doc.blocks:
         errors.append("empty body: nothing to convert")
         warnings = [w for w in warnings if w != "post body is empty"]
-    images = _images(doc.blocks)
+    images = image_sources(doc.blocks)
     remote = [src for src in images if src.startswith(("http://", "https://"))]
     if remote:
         warnings.append(f"{len(remote)} remote image{'s' if len(remote) > 1 else ''} "
                         "(not inside the post)")
     changes = [{"step": d.step, "message": d.message, "count": d.count, "sample": d.sample}
                for d in doc.diagnostics if d.level == "change"]
-    text = "".join(inline_text(b.children) for b in _walk(doc.blocks)
+    text = "".join(inline_text(b.children) for b in iter_blocks(doc.blocks)
                    if isinstance(b, Paragraph))
     return {
         "origin": doc.origin,

@@ -206,10 +206,6 @@ def _run(inputs: list[str], format_name: str, output: str | None, options: Expor
     return EXIT_FAILED if run.failed else EXIT_OK
 
 
-def _finish(code_or_error: int | UsageError) -> None:
-    raise typer.Exit(code_or_error)
-
-
 def _guarded(fn, *args, **kwargs) -> None:  # noqa: ANN001 - thin wrapper
     try:
         code = fn(*args, **kwargs)

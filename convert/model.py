@@ -12,6 +12,7 @@ result and is versioned by :data:`SCHEMA_VERSION`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -335,6 +336,42 @@ def json_schema() -> dict[str, Any]:
 
     text = files(__package__).joinpath("schema", "document.schema.json").read_text("utf-8")
     return json.loads(text)
+
+
+def iter_blocks(blocks: list[Block]) -> Iterator[Block]:
+    """Every block in reading order, including those inside quotes and list items."""
+    for block in blocks:
+        yield block
+        if isinstance(block, Quote):
+            yield from iter_blocks(block.children)
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                yield from iter_blocks(item)
+
+
+def _inline_images(inlines: list[Inline]) -> Iterator[str]:
+    for node in inlines:
+        if isinstance(node, Image):
+            yield node.src
+        elif isinstance(node, CONTAINER_INLINES):
+            yield from _inline_images(node.children)
+
+
+def image_sources(blocks: list[Block]) -> list[str]:
+    """The URL of every image (figures and inline images) in reading order."""
+    sources: list[str] = []
+    for block in iter_blocks(blocks):
+        if isinstance(block, Figure):
+            sources.append(block.src)
+            sources += _inline_images(block.caption)
+        elif isinstance(block, (Paragraph, Heading)):
+            sources += _inline_images(block.children)
+        elif isinstance(block, Table):
+            sources += _inline_images(block.caption)
+            for row in block.rows:
+                for cell in row:
+                    sources += _inline_images(cell.children)
+    return sources
 
 
 def inline_text(inlines: list[Inline]) -> str:

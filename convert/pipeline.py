@@ -45,10 +45,6 @@ class Input:
     path: Path | None  # None for stdin
     display: str
 
-    @property
-    def is_stdin(self) -> bool:
-        return self.path is None
-
     def read_bytes(self) -> bytes:
         if self.path is None:
             return sys.stdin.buffer.read()

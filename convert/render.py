@@ -39,12 +39,12 @@ from .model import (
 )
 
 # Characters XML 1.0 forbids, plus the non-characters U+FFFE/U+FFFF.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def escape(text: str, quote: bool = False) -> str:
     """Escape text for XHTML content (``quote=True`` for attribute values)."""
-    text = _XML_INVALID.sub("", text)
+    text = XML_INVALID.sub("", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if quote:
         text = text.replace('"', "&quot;")

@@ -499,3 +499,28 @@ def test_inline_text_of_every_inline():
     assert inline_text(EVERY_INLINE) == (
         "plain, é, 漢字, 𝄞 and 😀bold bold italicgone2ix = 1a linkicon\n"
     )
+
+
+def test_image_sources_in_reading_order_including_nested():
+    from convert.model import (
+        Figure,
+        Image,
+        ListBlock,
+        Paragraph,
+        Quote,
+        Strong,
+        Table,
+        TableCell,
+        image_sources,
+        iter_blocks,
+    )
+
+    blocks = [
+        Paragraph([Strong([Image("https://x/1.png")])]),
+        Quote([Figure("https://x/2.png", caption=[Image("https://x/3.png")])]),
+        ListBlock(False, [[Paragraph([Image("https://x/4.png")])]]),
+        Table([[TableCell([Image("https://x/5.png")])]]),
+    ]
+    assert image_sources(blocks) == [f"https://x/{n}.png" for n in range(1, 6)]
+    assert [b.TYPE for b in iter_blocks(blocks)] == [
+        "paragraph", "quote", "figure", "list", "paragraph", "table"]

@@ -21,7 +21,6 @@ import io
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from ebooklib import epub
@@ -34,7 +33,7 @@ from ...fetch import (
     sniff_image_type,
     svg_problem,
 )
-from ...model import Block, Document, Figure, Image, ListBlock, Quote, Table
+from ...model import Document, Figure, image_sources
 from .. import Exporter
 from .container import ReproducibleWriter
 from .links import epub_blocks
@@ -140,35 +139,6 @@ def default_grouping(documents: Sequence[Document]) -> str:
 # ---------------------------------------------------------------- images
 
 
-def _image_urls(blocks: Sequence[Block]) -> list[str]:
-    urls: list[str] = []
-    for block in blocks:
-        if isinstance(block, Figure):
-            urls.append(block.src)
-        elif isinstance(block, Quote):
-            urls += _image_urls(block.children)
-        elif isinstance(block, ListBlock):
-            for item in block.items:
-                urls += _image_urls(item)
-        elif isinstance(block, Table):
-            urls += [n.src for row in block.rows for c in row for n in c.children
-                     if isinstance(n, Image)]
-        elif hasattr(block, "children"):
-            urls += [n.src for n in block.children if isinstance(n, Image)]
-    return urls
-
-
-@dataclass
-class _Images:
-    """Images in the book: URL → zip item, shared by every chapter that shows one."""
-
-    items: dict[str, FileItem]
-
-    def href(self, url: str) -> str | None:
-        item = self.items.get(url)
-        return item.file_name if item is not None else None
-
-
 def _image_item(image: CachedImage) -> FileItem:
     name = "images/" + hashlib.sha256(image.url.encode("utf-8")).hexdigest()[:20] + \
         image.extension
@@ -210,10 +180,10 @@ class EpubExporter(Exporter):
             cache_dir=opts.cache_dir, offline=opts.offline,
             allow_private_hosts=opts.allow_private_hosts))
         cover_url, cover = self._cover(documents, fetcher)
-        wanted = [u for b in blocks for u in _image_urls(b)]
+        wanted = [u for b in blocks for u in image_sources(b)]
         before = (fetcher.stats.downloaded, fetcher.stats.cached, fetcher.stats.failed)
-        images = _Images({url: _image_item(img)
-                          for url, img in fetcher.fetch_all(wanted).items()})
+        # URL → zip item, shared by every chapter that shows the image
+        images = {url: _image_item(img) for url, img in fetcher.fetch_all(wanted).items()}
         self._note_images(fetcher, before, len(set(wanted)))
 
         book = epub.EpubBook()
@@ -250,11 +220,12 @@ class EpubExporter(Exporter):
             chapter_name = chapter_title(doc)
             lang = norm_lang(doc.metadata.lang) or book_lang
             content = chapter_xhtml(doc, doc_blocks, chapter_name, lang, css.file_name,
-                                    images.href)
+                                    lambda url: images[url].file_name if url in images
+                                    else None)
             chapters.append(add_page(Page(
                 uid=f"chapter-{number:04d}", file_name=f"chapter-{number:04d}.xhtml",
                 title=chapter_name, lang=lang, content=content), identifies=True))
-        for item in dict.fromkeys(images.items.values()):
+        for item in images.values():
             book.add_item(item)
 
         book.set_identifier(f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, digest.hexdigest())}")

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from ...model import (
     Document,
 )
+from ...render import XML_INVALID
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
 
@@ -22,9 +23,8 @@ _YEAR_1000 = datetime(1000, 1, 1, tzinfo=timezone.utc)
 
 # ---------------------------------------------------------------- text and tags
 
-# XML 1.0 forbids these (render.escape removes the same set); lone surrogates cannot
+# XML 1.0 forbids XML_INVALID (render.escape removes the same set); lone surrogates cannot
 # be encoded at all, so they become U+FFFD.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
@@ -37,7 +37,7 @@ def clean_text(text: str | None) -> str:
     """One line of metadata text, safe for lxml (which rejects XML-invalid chars)."""
     if not text:
         return ""
-    text = _XML_INVALID.sub("", fix_surrogates(str(text)))
+    text = XML_INVALID.sub("", fix_surrogates(str(text)))
     return _SPACES.sub(" ", text).strip()
 
 
