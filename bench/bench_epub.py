@@ -1,6 +1,6 @@
 """Benchmark: one EPUB book of thousands of posts with thousands of images.
 
-Generates synthetic posts shaped like the corpus (``../shared/corpus/posts``): YAML front
+Generates synthetic posts shaped like the corpus (``tests/corpus/posts``): YAML front
 matter as an RSS-to-Hexo generator writes it, Chinese paragraphs of a few hundred
 characters, ``<br>`` soup, centred and lazy-loaded ``<img>`` tags. Every image is a
 distinct URL on a loopback HTTP server started here, which serves a deterministic PNG of

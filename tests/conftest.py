@@ -1,7 +1,7 @@
 """Shared fixtures: where the corpus lives.
 
-The corpus of real posts is ``../shared/corpus/posts`` next to the checkout (CI lays a
-copy of ``shared/`` beside the clone); ``NEWSCONV_CORPUS`` points elsewhere.
+The corpus of real posts travels with the tests in ``tests/corpus/posts`` (see
+``tests/corpus/README.md`` for where they come from); ``NEWSCONV_CORPUS`` points elsewhere.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def corpus_dir() -> Path:
     env = os.environ.get("NEWSCONV_CORPUS")
-    return Path(env) if env else REPO.parent / "shared" / "corpus" / "posts"
+    return Path(env) if env else Path(__file__).resolve().parent / "corpus" / "posts"
 
 
 def corpus_posts() -> list[Path]:
