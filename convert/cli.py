@@ -9,21 +9,21 @@ Exit codes: 0 all inputs converted, 1 some inputs failed, 2 usage error.
 
 from __future__ import annotations
 
-import os
+import re
+import signal
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from . import __version__
+from .conversion_run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunSettings, UsageError
 
 if TYPE_CHECKING:
     from .exporters import ExportOptions
-    from .model import Document
-    from .pipeline import Input
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     name="newsconv",
@@ -45,10 +45,18 @@ VERBOSE = typer.Option(False, "--verbose", "-v",
 PROFILES = typer.Option(None, "--profile", "-p", metavar="FILE",
                         help="A site profile (YAML) to use besides the built-in and the "
                              "user's ones; repeatable.")
-
-
-class UsageError(Exception):
-    """Bad options or arguments: exit code 2."""
+JOBS = typer.Option(None, "--jobs", "-j", metavar="N", show_default=False,
+                    help="Convert N posts at a time in worker processes. Default: the "
+                         "number of CPUs; 1 converts in this process (for debugging).")
+POST_TIMEOUT = typer.Option(60.0, "--post-timeout", metavar="SECONDS",
+                            help="Skip a post that takes longer than this to convert "
+                                 "(0: no limit).")
+MAX_INPUT_SIZE = typer.Option("20M", "--max-input-size", metavar="SIZE",
+                              help="Refuse inputs larger than this (e.g. 500K, 20M, 1G; "
+                                   "0: no limit).")
+FOLLOW_SYMLINKS = typer.Option(False, "--follow-symlinks",
+                               help="Read symbolic links in input folders that lead out of "
+                                    "the folder (skipped by default).")
 
 
 def _version(value: bool) -> None:
@@ -69,152 +77,69 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-class _Run:
-    """One conversion run: reads inputs, exports, writes, and counts failures."""
-
-    def __init__(self, quiet: bool, verbose: bool, profiles: list[str] | None = None):
-        self.profile_files = profiles or []
-        self.quiet = quiet
-        self.verbose = verbose
-        self.failed = 0
-        self.written = 0
-
-    def fail(self, message: str) -> None:
-        self.failed += 1
-        _err(message)
-
-    def report_diagnostics(self, source: Input, doc: Document) -> None:
-        if self.quiet:
-            return
-        for d in doc.diagnostics:
-            if d.level in ("warning", "error") or (self.verbose and d.level == "change"):
-                count = f" ({d.count}×)" if d.count > 1 else ""
-                _err(f"{source.display}: {d.level}: {d.message}{count}")
-
-    def load_all(self, inputs: list[str]) -> list[tuple[Input, Document]]:
-        from .normalise.profiles import ProfileError, available_profiles
-        from .pipeline import InputError, expand_inputs, load_input
-
-        try:
-            profiles = available_profiles(self.profile_files)
-        except ProfileError as exc:
-            raise UsageError(str(exc)) from None
-        loaded = []
-        for source in expand_inputs(inputs):
-            if isinstance(source, InputError):
-                self.fail(str(source))
-                continue
-            try:
-                doc = load_input(source, profiles)
-            except InputError as exc:
-                self.fail(str(exc))
-                continue
-            self.report_diagnostics(source, doc)
-            loaded.append((source, doc))
-        return loaded
+def _parse_size(text: str) -> int | None:
+    """``20M``, ``500K``, ``1G`` or a number of bytes; ``0``/``none`` for no limit."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*", text.lower())
+    if text.strip().lower() in ("0", "none", "unlimited"):
+        return None
+    if not match:
+        raise UsageError(f"--max-input-size {text}: give a size like 20M, 500K or 1G")
+    factor = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[match.group(2)]
+    return int(float(match.group(1)) * factor)
 
 
-def _input_files(sources: list[Input]) -> set[Path]:
-    return {s.path.resolve() for s in sources if s.path is not None}
+def _settings(quiet: bool, verbose: bool, profiles: list[str] | None, jobs: int | None,
+              post_timeout: float, max_input_size: str, follow_symlinks: bool) -> RunSettings:
+    from .batch import default_jobs
 
-
-def _write(path: Path, data: bytes, inputs: set[Path]) -> None:
-    from .output import atomic_write
-
-    _refuse_input(path, inputs)
-    atomic_write(path, data)
-
-
-def _refuse_input(path: Path, inputs: set[Path]) -> None:
-    if path.resolve() in inputs:
-        raise OSError(f"{path}: refusing to overwrite an input file")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: give 1 or more")
+    if post_timeout < 0:
+        raise UsageError(f"--post-timeout {post_timeout:g}: give 0 (no limit) or more seconds")
+    return RunSettings(quiet=quiet, verbose=verbose, profile_files=tuple(profiles or ()),
+                       jobs=jobs or default_jobs(), post_timeout=post_timeout or None,
+                       max_input_size=_parse_size(max_input_size),
+                       follow_symlinks=follow_symlinks)
 
 
 def _run(inputs: list[str], format_name: str, output: str | None, options: ExportOptions,
-         quiet: bool, verbose: bool, profiles: list[str] | None = None,
-         stdout_ok: bool = True) -> int:
-    from .exporters import UnknownFormatError, get_exporter
-    from .output import NameAllocator, atomic_write_with, write_stdout
+         settings: Callable[[], RunSettings], stdout_ok: bool = True) -> int:
+    from .conversion_run import make_exporter, run_conversion
 
-    try:
-        exporter = get_exporter(format_name)(options)
-    except UnknownFormatError as exc:
-        raise UsageError(str(exc)) from None
+    return run_conversion(inputs, make_exporter(format_name, options), output, settings(),
+                          stdout_ok)
 
-    if exporter.collection and output is None and not stdout_ok:
-        raise UsageError(f"{format_name} writes one file for all inputs: give -o FILE"
-                         f"{exporter.file_extension}")
-    if output is not None and output != "-" and exporter.collection and Path(output).is_dir():
-        raise UsageError(f"-o {output}: is a folder; give a file name like "
-                         f"{Path(output) / ('book' + exporter.file_extension)}")
 
-    run = _Run(quiet, verbose, profiles)
-    loaded = run.load_all(inputs)
-    sources = [s for s, _ in loaded]
-    protected = _input_files(sources)
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (cron's timeout, systemd) ends the run like Ctrl-C: temporary files are
+    # removed on the way out and workers are stopped.
+    raise _Terminated
 
-    if exporter.collection:
-        if loaded:
-            documents = [d for _, d in loaded]
-            try:
-                if output is None or output == "-":
-                    write_stdout(exporter.export(documents))
-                else:
-                    _refuse_input(Path(output), protected)
-                    # Streamed into a temporary file: big books are never held in memory.
-                    atomic_write_with(Path(output), lambda f: exporter.write(documents, f))
-                run.written = 1
-            except Exception as exc:  # an exporter bug or a full disk: report, exit 1
-                run.fail(f"{output or '<stdout>'}: {exc}")
-            if not quiet:
-                for note in exporter.notes:
-                    _err(f"newsconv: {note}")
-    else:
-        many = len(loaded) + run.failed > 1
-        to_stdout = output == "-" or (output is None and not many)
-        if output is None and many:
-            raise UsageError("several inputs: give -o FOLDER (or -o - for standard output)")
-        folder = None
-        if not to_stdout:
-            target = Path(output)  # type: ignore[arg-type]
-            if target.is_dir() or many or output.endswith(("/", os.sep)):  # type: ignore[union-attr]
-                folder = target
-                folder.mkdir(parents=True, exist_ok=True)
-        names = NameAllocator()
-        for source, doc in loaded:
-            try:
-                data = exporter.export([doc])
-                if to_stdout:
-                    write_stdout(data)
-                elif folder is not None:
-                    stem = Path(doc.origin or source.display).stem or "post"
-                    name = names.allocate(stem, exporter.file_extension)
-                    _write(folder / name, data, protected)
-                else:
-                    _write(Path(output), data, protected)  # type: ignore[arg-type]
-                run.written += 1
-            except Exception as exc:
-                run.fail(f"{source.display}: {exc}")
 
-    if not quiet:
-        where = "standard output" if output in (None, "-") else output
-        total = len(loaded) + run.failed - (1 if exporter.collection and run.written == 0
-                                            and loaded else 0)
-        failed = f", {run.failed} failed" if run.failed else ""
-        _err(f"newsconv: {len(loaded)} of {max(total, len(loaded))} inputs converted "
-             f"to {exporter.name} → {where}{failed}")
-    return EXIT_FAILED if run.failed else EXIT_OK
+class _Terminated(Exception):
+    pass
 
 
 def _guarded(fn, *args, **kwargs) -> None:  # noqa: ANN001 - thin wrapper
+    from .conversion_run import OutputError
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code = fn(*args, **kwargs)
     except UsageError as exc:
         _err(f"newsconv: error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    except OutputError as exc:
+        _err(f"newsconv: error: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         _err("newsconv: interrupted")
         raise typer.Exit(130) from None
+    except _Terminated:
+        _err("newsconv: terminated")
+        raise typer.Exit(143) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(code)
 
 
@@ -238,9 +163,15 @@ def to_md(
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     profile: list[str] | None = PROFILES,
+    jobs: int | None = JOBS,
+    post_timeout: float = POST_TIMEOUT,
+    max_input_size: str = MAX_INPUT_SIZE,
+    follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts to Markdown with YAML front matter."""
-    _guarded(_run, inputs, "markdown", output, _options(), quiet, verbose, profile)
+    _guarded(_run, inputs, "markdown", output, _options(),
+             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
+                     follow_symlinks))
 
 
 @app.command("to-json", epilog="Examples:\n\n"
@@ -256,9 +187,15 @@ def to_json(
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     profile: list[str] | None = PROFILES,
+    jobs: int | None = JOBS,
+    post_timeout: float = POST_TIMEOUT,
+    max_input_size: str = MAX_INPUT_SIZE,
+    follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts to the document model as JSON."""
-    _guarded(_run, inputs, "json", output, _options(lines=lines), quiet, verbose, profile)
+    _guarded(_run, inputs, "json", output, _options(lines=lines),
+             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
+                     follow_symlinks))
 
 
 @app.command("to-epub", epilog="Examples:\n\n"
@@ -291,6 +228,10 @@ def to_epub(
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     profile: list[str] | None = PROFILES,
+    jobs: int | None = JOBS,
+    post_timeout: float = POST_TIMEOUT,
+    max_input_size: str = MAX_INPUT_SIZE,
+    follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts to one EPUB 3 book, one chapter per post, images embedded."""
     from .exporters.epub import GROUPINGS, SORTS
@@ -305,7 +246,10 @@ def to_epub(
                        group_by=None if group_by == "auto" else group_by, sort=sort,
                        offline=offline, cache_dir=cache_dir,
                        allow_private_hosts=allow_private_hosts)
-    _guarded(_run, inputs, "epub", output, options, quiet, verbose, profile, stdout_ok=False)
+    _guarded(_run, inputs, "epub", output, options,
+             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
+                     follow_symlinks),
+             stdout_ok=False)
 
 
 @app.command("convert", epilog="Examples:\n\n"
@@ -324,10 +268,15 @@ def convert(
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     profile: list[str] | None = PROFILES,
+    jobs: int | None = JOBS,
+    post_timeout: float = POST_TIMEOUT,
+    max_input_size: str = MAX_INPUT_SIZE,
+    follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts with any registered exporter, built-in or from a plug-in."""
-    _guarded(_run, inputs, to, output, _options(title, author, lang, lines), quiet, verbose,
-             profile)
+    _guarded(_run, inputs, to, output, _options(title, author, lang, lines),
+             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
+                     follow_symlinks))
 
 
 @app.command("formats")
@@ -374,23 +323,31 @@ def check(
     inputs: list[str] = INPUTS,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON report for all posts."),
     profile: list[str] | None = PROFILES,
+    jobs: int | None = JOBS,
+    post_timeout: float = POST_TIMEOUT,
+    max_input_size: str = MAX_INPUT_SIZE,
+    follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Report per post what cleaning removed and the problems found.
 
     Exit 1 when a post has errors (unreadable, or nothing left to convert).
     """
-    _guarded(_check, inputs, as_json, profile)
+    _guarded(_check, inputs, as_json,
+             partial(_settings, True, False, profile, jobs, post_timeout, max_input_size,
+                     follow_symlinks))
 
 
-def _check(inputs: list[str], as_json: bool, profiles: list[str] | None) -> int:
+def _check(inputs: list[str], as_json: bool, settings: Callable[[], RunSettings]) -> int:
     import json
 
     from .check import check_document, format_report
+    from .conversion_run import ConversionRun
 
-    run = _Run(quiet=True, verbose=False, profiles=profiles)
+    run = ConversionRun(settings())
     reports = []
-    for source, doc in run.load_all(inputs):
-        report = {"path": source.display, **check_document(doc)}
+    sources = run.discover(inputs)
+    for source, outcome in run.outcomes(sources, run.job(None)):
+        report = {"path": source.display, **check_document(outcome.document)}
         reports.append(report)
         if report["errors"]:
             run.failed += 1

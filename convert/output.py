@@ -20,6 +20,9 @@ from typing import BinaryIO
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                      *(f"lpt{i}" for i in range(1, 10))}
+TEMP_SUFFIX = ".tmp"
+# ".<name>.<pid>.<mkstemp's 8 random characters>.tmp"
+_TEMP_NAME = re.compile(r"^\..*\.(\d{1,10})\.[a-z0-9_]{8}\.tmp$")
 MAX_NAME_BYTES = 200  # leaves room for a suffix and a counter within 255
 
 
@@ -45,7 +48,10 @@ def atomic_write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
     a failure or Ctrl-C leaves the old file (or none), never a truncated one."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:50]}.", suffix=".tmp", dir=directory)
+    # The pid in the name lets a later run tell a leftover of a killed run from the
+    # temporary file of a run still going (see remove_stale_temporaries).
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:50]}.{os.getpid()}.", suffix=TEMP_SUFFIX,
+                               dir=directory)
     try:
         with os.fdopen(fd, "w+b") as handle:
             write(handle)
@@ -59,6 +65,38 @@ def atomic_write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
         except OSError:
             pass
         raise
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove temporary files that a killed run (SIGKILL, power loss) left in
+    ``folder``: those whose writing process is gone. Returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or _process_alive(int(match.group(1))):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _umask() -> int:

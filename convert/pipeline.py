@@ -11,74 +11,28 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .exporters import ExportOptions, get_exporter
-from .model import Document, SchemaError, document_from_dict
+from .batch import Failed, ordered_map
+from .exporters import Exporter, ExportOptions, get_exporter
+from .inputs import (
+    DEFAULT_MAX_INPUT_SIZE,
+    DOCUMENT_SUFFIX,
+    Input,
+    InputError,
+    Skipped,
+    discover,
+)
+from .model import Diagnostic, Document, SchemaError, document_from_dict
 from .normalise import normalise
 from .normalise.profiles import SiteProfile
 from .reader import ReadError, read_post
 
-#: Suffixes taken when an input is a directory (searched recursively).
-POST_SUFFIXES = (".md", ".markdown", ".html", ".htm")
-#: A file with this suffix holds a serialised Document (``to-json`` output).
-DOCUMENT_SUFFIX = ".json"
-STDIN = "-"
-
-
-class InputError(Exception):
-    """One input could not be read or converted; ``str()`` is ``"path: problem"``."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class Input:
-    """One input file (or stdin), as named on the command line or found in a folder."""
-
-    path: Path | None  # None for stdin
-    display: str
-
-    def read_bytes(self) -> bytes:
-        if self.path is None:
-            return sys.stdin.buffer.read()
-        return self.path.read_bytes()
-
-
-def expand_inputs(names: Sequence[str]) -> Iterator[Input | InputError]:
-    """Inputs named on the command line, folders expanded (sorted, recursive).
-
-    Yields an :class:`InputError` in place of a name that does not exist or a folder
-    without posts, so the caller can report it and go on.
-    """
-    for name in names:
-        if name == STDIN:
-            yield Input(None, "<stdin>")
-            continue
-        path = Path(name)
-        if path.is_dir():
-            found = sorted(
-                (p for p in path.rglob("*")
-                 if p.suffix.lower() in POST_SUFFIXES and p.is_file()
-                 and not any(part.startswith(".") for part in p.relative_to(path).parts)),
-                key=lambda p: p.relative_to(path).as_posix(),
-            )
-            if not found:
-                yield InputError(name, f"no posts ({', '.join(POST_SUFFIXES)}) in this folder")
-            for p in found:
-                yield Input(p, str(p))
-        elif path.is_file():
-            yield Input(path, name)
-        elif path.exists():
-            yield InputError(name, "not a regular file")
-        else:
-            yield InputError(name, "no such file or directory")
+__all__ = ["DOCUMENT_SUFFIX", "Input", "InputError", "Job", "Outcome", "Skipped",
+           "convert_many", "convert_one", "discover", "export", "load_bytes", "load_input",
+           "load_path"]
 
 
 def load_bytes(data: bytes, name: str,
@@ -92,22 +46,24 @@ def load_bytes(data: bytes, name: str,
     origin = os.path.basename(name) if name else None
     if name.lower().endswith(DOCUMENT_SUFFIX):
         try:
-            doc = document_from_dict(json.loads(data.decode("utf-8-sig")))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            tree = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:  # incl. a 100,000-digit number
             raise SchemaError(f"not valid JSON: {exc}") from None
-        return doc
+        except RecursionError:
+            raise SchemaError("not a newsconv document: nested too deeply") from None
+        try:
+            return document_from_dict(tree)
+        except RecursionError:
+            raise SchemaError("not a newsconv document: nested too deeply") from None
     return normalise(read_post(data), origin=origin, profiles=profiles)
 
 
-def load_input(source: Input, profiles: Sequence[SiteProfile] | None = None) -> Document:
+def load_input(source: Input, profiles: Sequence[SiteProfile] | None = None,
+               max_size: int | None = DEFAULT_MAX_INPUT_SIZE) -> Document:
     """Read and convert one input; every failure becomes an :class:`InputError`."""
+    data = source.read_bytes(max_size)
     try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise InputError(source.display, exc.strerror or str(exc)) from None
-    name = source.path.name if source.path is not None else ""
-    try:
-        return load_bytes(data, name, profiles)
+        return load_bytes(data, source.name, profiles)
     except (ReadError, SchemaError) as exc:
         raise InputError(source.display, str(exc)) from None
 
@@ -123,3 +79,89 @@ def export(documents: Sequence[Document], format_name: str,
            options: ExportOptions | None = None) -> bytes:
     """Run the exporter registered as ``format_name`` over ``documents``."""
     return get_exporter(format_name)(options).export(documents)
+
+
+@dataclass
+class Job:
+    """What converting each input of a run needs, the same for every input.
+
+    ``format_name`` names a per-document exporter whose output each input gives, or is
+    None when the caller wants the Documents (a book, ``check``).
+    """
+
+    profiles: Sequence[SiteProfile] | None = None
+    format_name: str | None = None
+    options: ExportOptions = field(default_factory=ExportOptions)
+    max_input_size: int | None = DEFAULT_MAX_INPUT_SIZE
+
+
+@dataclass
+class Outcome:
+    """What converting one input gave: the exporter's output or the Document, the
+    diagnostics to report, or the problem that stopped it (``error``)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    output: bytes | None = None
+    document: Document | None = None
+    error: str | None = None
+    #: The file name the post came from (kept in a saved document): names outputs.
+    origin: str | None = None
+
+
+_exporters: dict[int, Exporter] = {}
+
+
+def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outcome:
+    """Convert one input (``task`` is the input and, for stdin, its bytes already read
+    or the problem reading them).
+
+    A pure function of the input's bytes and the job: it may run in any worker. Any
+    failure becomes ``Outcome.error``, never an exception.
+    """
+    source, data = task
+    try:
+        if isinstance(data, InputError):
+            raise data
+        if data is None:
+            data = source.read_bytes(job.max_input_size)
+        try:
+            doc = load_bytes(data, source.name, job.profiles)
+        except (ReadError, SchemaError) as exc:
+            return Outcome(error=str(exc))
+        if job.format_name is None:
+            return Outcome(doc.diagnostics, document=doc, origin=doc.origin)
+        exporter = _exporters.get(id(job))
+        if exporter is None:
+            exporter = _exporters[id(job)] = get_exporter(job.format_name)(job.options)
+        return Outcome(doc.diagnostics, output=exporter.export([doc]), origin=doc.origin)
+    except InputError as exc:
+        return Outcome(error=exc.problem)
+    except (Exception, RecursionError, MemoryError) as exc:  # a bug: fail this post only
+        return Outcome(error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
+                 timeout: float | None = None) -> Iterator[tuple[Input, Outcome]]:
+    """Convert inputs in ``jobs`` worker processes, one at a time each; yields each input
+    with its :class:`Outcome`, in input order, as soon as it and all before it are done.
+
+    A post that runs past ``timeout`` seconds or crashes its worker fails alone.
+    Standard input is read here, before the workers see the task.
+    """
+    order: list[Input] = []
+
+    def tasks() -> Iterator[tuple[Input, bytes | InputError | None]]:
+        for source in sources:
+            order.append(source)
+            data: bytes | InputError | None = None
+            if source.path is None:
+                try:
+                    data = source.read_bytes(job.max_input_size)
+                except InputError as exc:
+                    data = exc
+            yield source, data
+
+    for index, result in enumerate(ordered_map(convert_one, job, tasks(), jobs, timeout)):
+        if isinstance(result, Failed):
+            result = Outcome(error=result.reason)
+        yield order[index], result

@@ -59,6 +59,9 @@ class Exporter:
     media_type: ClassVar[str]
     description: ClassVar[str] = ""
     collection: bool = False
+    #: True when the output for many documents is the outputs for each one, joined
+    #: (JSON Lines): such an output is written as the documents are converted.
+    streams: bool = False
 
     def __init__(self, options: ExportOptions | None = None) -> None:
         self.options = options or ExportOptions()

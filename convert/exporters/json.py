@@ -24,7 +24,7 @@ class JsonExporter(Exporter):
     def __init__(self, options: ExportOptions | None = None) -> None:
         super().__init__(options)
         # JSON Lines puts every document in one stream: a collection output.
-        self.collection = self.options.lines
+        self.collection = self.streams = self.options.lines
 
     def export(self, documents: Sequence[Document]) -> bytes:
         if self.options.lines:

@@ -1,0 +1,142 @@
+"""Finding the inputs of a run and reading them within bounds.
+
+A name on the command line is a post file, a saved document, a folder (searched
+recursively, sorted by relative path, hidden entries skipped) or ``-`` for standard
+input. Nothing here knows what a post contains.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Suffixes taken when an input is a directory (searched recursively).
+POST_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+#: A file with this suffix holds a serialised Document (``to-json`` output).
+DOCUMENT_SUFFIX = ".json"
+STDIN = "-"
+#: Inputs larger than this are refused unless the caller says otherwise: a post is at
+#: most a few hundred KB, and converting costs several times the input's size.
+DEFAULT_MAX_INPUT_SIZE = 20 * 1024 * 1024
+
+
+class InputError(Exception):
+    """One input could not be read or converted; ``str()`` is ``"path: problem"``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry of an input folder that is deliberately not read (a warning, not a
+    failure): ``str()`` is ``"path: warning: why"``."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: warning: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input file (or stdin), as named on the command line or found in a folder."""
+
+    path: Path | None  # None for stdin
+    display: str
+
+    @property
+    def name(self) -> str:
+        """The file name, which picks the input format ("" for stdin)."""
+        return self.path.name if self.path is not None else ""
+
+    def read_bytes(self, max_size: int | None = DEFAULT_MAX_INPUT_SIZE) -> bytes:
+        """The input's bytes; :class:`InputError` when it is not a regular file, cannot be
+        read, or is larger than ``max_size`` (None: no limit)."""
+        if self.path is None:
+            return _read_bounded(sys.stdin.buffer, self.display, max_size)
+        try:
+            # O_NONBLOCK: opening a FIFO that was swapped in after discovery must not block.
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            raise InputError(self.display, exc.strerror or str(exc)) from None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(self.display, "not a regular file")
+            if max_size is not None and info.st_size > max_size:
+                raise InputError(self.display, _too_large(info.st_size, max_size))
+            return _read_bounded(handle, self.display, max_size)
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    what = f"{size / 1e6:.1f} MB" if size is not None else "more than that"
+    return (f"is {what}, larger than --max-input-size {limit / 1e6:g} MB; skipped "
+            "(raise the limit to convert it)")
+
+
+def _read_bounded(handle, display: str, max_size: int | None) -> bytes:  # noqa: ANN001
+    try:
+        data = handle.read() if max_size is None else handle.read(max_size + 1)
+    except OSError as exc:
+        raise InputError(display, exc.strerror or str(exc)) from None
+    if max_size is not None and len(data) > max_size:
+        raise InputError(display, _too_large(None, max_size))
+    return data
+
+
+def discover(names: Sequence[str], follow_symlinks: bool = False
+             ) -> Iterator[Input | InputError | Skipped]:
+    """Inputs named on the command line, folders expanded (sorted, recursive).
+
+    Yields an :class:`InputError` in place of a name that does not exist or a folder
+    without posts, so the caller can report it and go on. Inside a folder, a symbolic
+    link that leads out of the folder is :class:`Skipped` unless ``follow_symlinks``
+    (a file named on the command line is always read: the user chose it).
+    """
+    for name in names:
+        if name == STDIN:
+            yield Input(None, "<stdin>")
+            continue
+        path = Path(name)
+        if path.is_dir():
+            found = list(_walk(path, follow_symlinks))
+            yield from found
+            if not any(isinstance(f, Input) for f in found):
+                yield InputError(name, f"no posts ({', '.join(POST_SUFFIXES)}) in this folder")
+        elif path.is_file():
+            yield Input(path, name)
+        elif path.exists():
+            yield InputError(name, "not a regular file")
+        else:
+            yield InputError(name, "no such file or directory")
+
+
+def _walk(folder: Path, follow_symlinks: bool) -> Iterator[Input | Skipped]:
+    root = folder.resolve()
+    entries = []
+    # os.walk does not descend into symlinked folders (followlinks=False): a link can
+    # neither lead out of the tree nor make a cycle.
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for filename in filenames:
+            if filename.startswith(".") or not filename.lower().endswith(POST_SUFFIXES):
+                continue
+            entries.append(Path(dirpath) / filename)
+    entries.sort(key=lambda p: p.relative_to(folder).as_posix())
+    for p in entries:
+        if p.is_symlink() and not follow_symlinks:
+            target = p.resolve()
+            if not target.is_relative_to(root):
+                yield Skipped(str(p), f"symbolic link to {target}, outside {folder}; "
+                                      "skipped (--follow-symlinks reads it)")
+                continue
+        if p.is_file():
+            yield Input(p, str(p))
