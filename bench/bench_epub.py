@@ -290,7 +290,9 @@ def run_measured(argv: list[str], cwd: Path, log: Path, timeout: float) -> dict:
 
 def cli_argv(posts: Path, book: Path, cache: Path) -> list[str]:
     return [sys.executable, "-m", "convert", "to-epub", str(posts), "-o", str(book),
-            "--allow-private-hosts", "--cache-dir", str(cache), "-q"]
+            "--allow-private-hosts", "--cache-dir", str(cache), "-q",
+            # in one process, so that the profile and the memory trace see everything
+            "--jobs", "1"]
 
 
 def book_images(book: Path) -> tuple[int, int]:
@@ -329,8 +331,8 @@ def lxml_reference(bodies: list[str], repeats: int = 3) -> float:
 # ---------------------------------------------------------------- profile, trace
 
 _PHASES = (  # label, (file suffix, function name) whose cumulative time is shown
-    ("whole run (cli._run)", ("convert/cli.py", "_run")),
-    ("read + normalise (load_all)", ("convert/cli.py", "load_all")),
+    ("whole run (run_conversion)", ("convert/conversion_run.py", "run_conversion")),
+    ("read + normalise (convert_one)", ("convert/pipeline.py", "convert_one")),
     ("  reader (read_post)", ("convert/reader.py", "read_post")),
     ("  normaliser (normalise)", ("convert/normalise/__init__.py", "normalise")),
     ("EpubExporter.write", ("convert/exporters/epub/__init__.py", "write")),
@@ -366,7 +368,7 @@ import sys, tracemalloc, resource, json
 tracemalloc.start(int(sys.argv[1]))
 out = sys.argv[2]
 sys.argv = ["newsconv"] + sys.argv[3:]
-from convert import cli, fetch, output
+from convert import cli, conversion_run, fetch, output
 from convert.exporters.epub import container
 points, first = [], {}  # first: line -> (size, blocks) at the first mark (about 1 MB,
 # traced too, so "current" at later marks includes it)
@@ -399,7 +401,7 @@ def wrap(owner, name, label):
         tracemalloc.reset_peak()  # here: mark's own temporaries are freed by now
         return result
     setattr(owner, name, wrapper)
-wrap(cli._Run, "load_all", "after read + normalise (load_all)")
+wrap(conversion_run.ConversionRun, "job", "after profiles are loaded (ConversionRun.job)")
 wrap(fetch.ImageFetcher, "fetch_all", "after image cache (fetch_all)")
 wrap(container.ReproducibleWriter, "_write_items", "after zip entries (_write_items)")
 wrap(container.ReproducibleWriter, "write", "after zip close (ReproducibleWriter.write)")

@@ -5,8 +5,8 @@ decides where it runs. ``jobs`` worker processes each take one item at a time, s
 post that crashes its worker (a segfault, the OOM killer) or runs past the time budget
 fails alone: its worker is killed and replaced, and the run goes on. Results come back
 in the order of the items whatever the number of workers, so output and reports are
-the same with one job or many. With ``jobs=1`` the function runs in this process (for
-debugging), and the time budget is an interval timer instead.
+the same with one job or many. On request the function runs in this process instead
+(for debugging), and the time budget is then an interval timer.
 
 Nothing here knows about posts; :mod:`convert.pipeline` supplies the function.
 """
@@ -47,15 +47,19 @@ def default_jobs() -> int:
 
 
 def ordered_map(fn: Callable[[Any, Item], Result], context: Any, items: Iterable[Item],
-                jobs: int = 1, timeout: float | None = None) -> Iterator[Result | Failed]:
+                jobs: int = 1, timeout: float | None = None,
+                processes: bool = True) -> Iterator[Result | Failed]:
     """``fn(context, item)`` for every item, yielded in the items' order.
 
     ``fn`` must be a module-level function and should catch its own exceptions;
     anything it lets through, a crashed worker and an item that runs longer than
     ``timeout`` seconds become :class:`Failed`. ``context`` is handed to every worker
     once. Closing the iterator early (or Ctrl-C) stops and reaps all workers.
+    ``processes=False`` runs everything in this process (``jobs`` is then ignored):
+    easy to debug, but the time budget cannot stop code that never returns to Python
+    (a regular expression that backtracks forever), and a crash ends the run.
     """
-    if jobs <= 1:
+    if not processes:
         yield from _in_process(fn, context, items, timeout)
     else:
         yield from _Pool(fn, context, jobs, timeout).run(items)

@@ -47,7 +47,8 @@ PROFILES = typer.Option(None, "--profile", "-p", metavar="FILE",
                              "user's ones; repeatable.")
 JOBS = typer.Option(None, "--jobs", "-j", metavar="N", show_default=False,
                     help="Convert N posts at a time in worker processes. Default: the "
-                         "number of CPUs; 1 converts in this process (for debugging).")
+                         "number of CPUs. 1 converts in this process, for debugging "
+                         "(--post-timeout then cannot stop every hang).")
 POST_TIMEOUT = typer.Option(60.0, "--post-timeout", metavar="SECONDS",
                             help="Skip a post that takes longer than this to convert "
                                  "(0: no limit).")
@@ -97,7 +98,8 @@ def _settings(quiet: bool, verbose: bool, profiles: list[str] | None, jobs: int 
     if post_timeout < 0:
         raise UsageError(f"--post-timeout {post_timeout:g}: give 0 (no limit) or more seconds")
     return RunSettings(quiet=quiet, verbose=verbose, profile_files=tuple(profiles or ()),
-                       jobs=jobs or default_jobs(), post_timeout=post_timeout or None,
+                       jobs=jobs or default_jobs(), processes=jobs != 1,
+                       post_timeout=post_timeout or None,
                        max_input_size=_parse_size(max_input_size),
                        follow_symlinks=follow_symlinks)
 

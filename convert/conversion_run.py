@@ -42,6 +42,8 @@ class RunSettings:
     verbose: bool = False
     profile_files: tuple[str, ...] = ()
     jobs: int = 1
+    #: False converts in this process (``--jobs 1``: for debugging).
+    processes: bool = True
     post_timeout: float | None = 60.0
     max_input_size: int | None = DEFAULT_MAX_INPUT_SIZE
     follow_symlinks: bool = False
@@ -102,7 +104,8 @@ class ConversionRun:
         from .pipeline import convert_many
 
         s = self.settings
-        for source, outcome in convert_many(sources, job, s.jobs, s.post_timeout):
+        for source, outcome in convert_many(sources, job, s.jobs, s.post_timeout,
+                                                s.processes):
             self.report_diagnostics(source, outcome)
             if outcome.error is not None:
                 self.fail(f"{source.display}: {outcome.error}")

@@ -32,6 +32,9 @@ class InputError(Exception):
         self.path = path
         self.problem = problem
 
+    def __reduce__(self) -> tuple:  # picklable, for worker processes
+        return (type(self), (self.path, self.problem))
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -77,9 +80,17 @@ class Input:
 
 
 def _too_large(size: int | None, limit: int) -> str:
-    what = f"{size / 1e6:.1f} MB" if size is not None else "more than that"
-    return (f"is {what}, larger than --max-input-size {limit / 1e6:g} MB; skipped "
+    what = f"is {human_size(size)}, " if size is not None else "is "
+    return (f"{what}larger than --max-input-size {human_size(limit)}; skipped "
             "(raise the limit to convert it)")
+
+
+def human_size(size: int) -> str:
+    """``1.5 KB``, ``20 MB``: the units ``--max-input-size`` takes (powers of 1024)."""
+    for unit, factor in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
 
 
 def _read_bounded(handle, display: str, max_size: int | None) -> bytes:  # noqa: ANN001

@@ -141,11 +141,13 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
 
 
 def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
-                 timeout: float | None = None) -> Iterator[tuple[Input, Outcome]]:
+                 timeout: float | None = None,
+                 processes: bool = True) -> Iterator[tuple[Input, Outcome]]:
     """Convert inputs in ``jobs`` worker processes, one at a time each; yields each input
     with its :class:`Outcome`, in input order, as soon as it and all before it are done.
 
     A post that runs past ``timeout`` seconds or crashes its worker fails alone.
+    ``processes=False`` converts in this process (see :func:`convert.batch.ordered_map`).
     Standard input is read here, before the workers see the task.
     """
     order: list[Input] = []
@@ -161,7 +163,8 @@ def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
                     data = exc
             yield source, data
 
-    for index, result in enumerate(ordered_map(convert_one, job, tasks(), jobs, timeout)):
+    for index, result in enumerate(ordered_map(convert_one, job, tasks(), jobs, timeout,
+                                                     processes)):
         if isinstance(result, Failed):
             result = Outcome(error=result.reason)
         yield order[index], result

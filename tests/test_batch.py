@@ -1,0 +1,74 @@
+"""The batch engine on the smallest inputs: order, time budget, crash isolation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convert.batch import Failed, ordered_map
+
+
+def square(context: int, item: int) -> int:
+    return context * item * item
+
+
+def slow_or_fast(context: None, item: tuple[str, float]) -> str:
+    name, seconds = item
+    time.sleep(seconds)
+    return name
+
+
+def explode(context: None, item: str) -> str:
+    if item == "segfault":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if item == "raise":
+        raise ValueError("a bug")
+    if item == "forever":
+        while True:
+            pass
+    return item.upper()
+
+
+@settings(max_examples=20, deadline=None)
+@given(items=st.lists(st.integers(-1000, 1000), max_size=40), jobs=st.integers(1, 3))
+def test_results_come_in_input_order_whatever_the_jobs(items: list[int], jobs: int) -> None:
+    expected = [3 * i * i for i in items]
+    assert list(ordered_map(square, 3, items, jobs)) == expected
+    assert list(ordered_map(square, 3, items, jobs, processes=False)) == expected
+
+
+def test_a_slow_item_does_not_reorder_the_fast_ones() -> None:
+    items = [("slow", 0.5), *((f"fast{i}", 0.0) for i in range(20))]
+    assert list(ordered_map(slow_or_fast, None, items, jobs=2)) == [n for n, _ in items]
+
+
+@pytest.mark.parametrize("processes", [True, False])
+def test_a_failing_item_fails_alone(processes: bool) -> None:
+    items = ["a", "raise", "b", "forever", "c"]
+    results = list(ordered_map(explode, None, items, jobs=2, timeout=1.0, processes=processes))
+    assert results[0] == "A" and results[2] == "B" and results[4] == "C"
+    assert isinstance(results[1], Failed) and "ValueError: a bug" in results[1].reason
+    assert isinstance(results[3], Failed) and "longer than 1 s" in results[3].reason
+
+
+def test_a_crashed_worker_fails_its_item_and_is_replaced() -> None:
+    items = ["a", "segfault", "b", "segfault", "c", "d"]
+    results = list(ordered_map(explode, None, items, jobs=2))
+    assert [r for r in results if not isinstance(r, Failed)] == ["A", "B", "C", "D"]
+    crashes = [r for r in results if isinstance(r, Failed)]
+    assert len(crashes) == 2 and all("SIGKILL" in r.reason for r in crashes)
+
+
+def test_closing_early_reaps_every_worker() -> None:
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    results = ordered_map(slow_or_fast, None, [("x", 0.0)] * 50, jobs=2)
+    assert next(results) == "x"
+    results.close()
+    assert set(multiprocessing.active_children()) == before
