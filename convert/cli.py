@@ -55,6 +55,11 @@ POST_TIMEOUT = typer.Option(60.0, "--post-timeout", metavar="SECONDS",
 MAX_INPUT_SIZE = typer.Option("20M", "--max-input-size", metavar="SIZE",
                               help="Refuse inputs larger than this (e.g. 500K, 20M, 1G; "
                                    "0: no limit).")
+FORCE = typer.Option(False, "--force",
+                     help="Convert every input again, even those whose output in the -o "
+                          "folder is up to date.")
+PRUNE = typer.Option(False, "--prune",
+                     help="Remove outputs in the -o folder whose input is gone.")
 FOLLOW_SYMLINKS = typer.Option(False, "--follow-symlinks",
                                help="Read symbolic links in input folders that lead out of "
                                     "the folder (skipped by default).")
@@ -90,7 +95,8 @@ def _parse_size(text: str) -> int | None:
 
 
 def _settings(quiet: bool, verbose: bool, profiles: list[str] | None, jobs: int | None,
-              post_timeout: float, max_input_size: str, follow_symlinks: bool) -> RunSettings:
+              post_timeout: float, max_input_size: str, follow_symlinks: bool,
+              force: bool = False, prune: bool = False) -> RunSettings:
     from .batch import default_jobs
 
     if jobs is not None and jobs < 1:
@@ -101,7 +107,7 @@ def _settings(quiet: bool, verbose: bool, profiles: list[str] | None, jobs: int 
                        jobs=jobs or default_jobs(), processes=jobs != 1,
                        post_timeout=post_timeout or None,
                        max_input_size=_parse_size(max_input_size),
-                       follow_symlinks=follow_symlinks)
+                       follow_symlinks=follow_symlinks, force=force, prune=prune)
 
 
 def _run(inputs: list[str], format_name: str, output: str | None, options: ExportOptions,
@@ -169,11 +175,13 @@ def to_md(
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
+    force: bool = FORCE,
+    prune: bool = PRUNE,
 ) -> None:
     """Convert posts to Markdown with YAML front matter."""
     _guarded(_run, inputs, "markdown", output, _options(),
              partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks))
+                     follow_symlinks, force, prune))
 
 
 @app.command("to-json", epilog="Examples:\n\n"
@@ -193,11 +201,13 @@ def to_json(
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
+    force: bool = FORCE,
+    prune: bool = PRUNE,
 ) -> None:
     """Convert posts to the document model as JSON."""
     _guarded(_run, inputs, "json", output, _options(lines=lines),
              partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks))
+                     follow_symlinks, force, prune))
 
 
 @app.command("to-epub", epilog="Examples:\n\n"
@@ -274,11 +284,13 @@ def convert(
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
+    force: bool = FORCE,
+    prune: bool = PRUNE,
 ) -> None:
     """Convert posts with any registered exporter, built-in or from a plug-in."""
     _guarded(_run, inputs, to, output, _options(title, author, lang, lines),
              partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks))
+                     follow_symlinks, force, prune))
 
 
 @app.command("formats")

@@ -8,7 +8,11 @@ is the same whatever the number of jobs. Every problem with one input is one
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +21,9 @@ from typing import TYPE_CHECKING
 
 from .exporters import Exporter, UnknownFormatError, get_exporter
 from .inputs import DEFAULT_MAX_INPUT_SIZE, Input, Skipped, discover
+from .manifest import MANIFEST_NAME, Manifest
 from .model import Document
-from .output import NameAllocator, atomic_write, atomic_write_with, remove_stale_temporaries
+from .output import OutputTree, atomic_write, atomic_write_with, remove_stale_temporaries
 
 if TYPE_CHECKING:
     from .pipeline import Job, Outcome
@@ -47,6 +52,10 @@ class RunSettings:
     post_timeout: float | None = 60.0
     max_input_size: int | None = DEFAULT_MAX_INPUT_SIZE
     follow_symlinks: bool = False
+    #: Convert every input, even those whose output is up to date.
+    force: bool = False
+    #: Remove outputs whose input is gone.
+    prune: bool = False
 
 
 def _say(message: str) -> None:
@@ -67,6 +76,7 @@ class ConversionRun:
         self.failed = 0
         self.converted = 0
         self.inputs = 0
+        self.up_to_date = 0
 
     def fail(self, message: str) -> None:
         self.failed += 1
@@ -99,18 +109,28 @@ class ConversionRun:
         options = exporter.options if exporter is not None else Job().options
         return Job(profiles, format_name, options, self.settings.max_input_size)
 
-    def outcomes(self, sources: list[Input], job: Job) -> Iterator[tuple[Input, Outcome]]:
-        """Converted inputs in order, failures reported (and not yielded)."""
+    def outcomes(self, sources: list[Input], job: Job
+                 ) -> Iterator[tuple[int, Input, Outcome]]:
+        """Converted inputs in order, with their index in ``sources``; failures are
+        reported (and not yielded)."""
         from .pipeline import convert_many
 
         s = self.settings
-        for source, outcome in convert_many(sources, job, s.jobs, s.post_timeout,
-                                                s.processes):
+        results = convert_many(sources, job, s.jobs, s.post_timeout, s.processes)
+        for index, (source, outcome) in enumerate(results):
             self.report_diagnostics(source, outcome)
             if outcome.error is not None:
                 self.fail(f"{source.display}: {outcome.error}")
             else:
-                yield source, outcome
+                yield index, source, outcome
+
+    def recipe(self, job: Job) -> str:
+        """What besides the input decides an output: version, format, options, profiles."""
+        from . import __version__
+
+        described = {"version": __version__, "format": job.format_name,
+                     "options": _stable(job.options), "profiles": _stable(job.profiles)}
+        return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
 
     def report_diagnostics(self, source: Input, outcome: Outcome) -> None:
         if self.settings.quiet:
@@ -124,8 +144,29 @@ class ConversionRun:
         if self.settings.quiet:
             return
         failed = f", {self.failed} failed" if self.failed else ""
+        current = f", {self.up_to_date} up to date" if self.up_to_date else ""
         _say(f"newsconv: {self.converted} of {self.inputs} inputs converted to "
-             f"{exporter.name} → {where}{failed}")
+             f"{exporter.name} → {where}{current}{failed}")
+
+
+def _stable(value: object) -> object:
+    """``value`` as JSON-ready data that is the same in every process (sets sorted,
+    patterns and selectors by their text)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _stable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (set, frozenset)):
+        return sorted(json.dumps(_stable(v), sort_keys=True) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_stable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _stable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    if hasattr(value, "css"):  # cssselect's CSSSelector
+        return value.css
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
 def make_exporter(format_name: str, options) -> Exporter:  # noqa: ANN001
@@ -186,7 +227,7 @@ def _write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
     job = run.job(exporter.name, exporter)
 
     def write_all(stream) -> None:  # noqa: ANN001
-        for _, outcome in run.outcomes(sources, job):
+        for _, _, outcome in run.outcomes(sources, job):
             stream.write(outcome.output)
             stream.flush()
             run.converted += 1
@@ -208,33 +249,85 @@ def _write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 def _write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
                  folder: Path, protected: set[Path]) -> None:
-    """One output file per input in ``folder``, each written as soon as it is ready."""
+    """One output per input in ``folder``, mirroring the inputs' tree, each written as
+    soon as it is ready; inputs whose output is up to date (see :mod:`.manifest`) are
+    not converted again."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"-o {folder}: cannot make this folder: "
                           f"{describe_os_error(exc)}") from None
-    remove_stale_temporaries(folder)
-    names = NameAllocator()
-    for source, outcome in run.outcomes(sources, run.job(exporter.name, exporter)):
-        stem = Path(outcome.origin or source.name or "post").stem or "post"
-        target = folder / names.allocate(stem, exporter.file_extension)
-        problem = _refusal(target, protected)
-        if problem:
-            run.fail(problem)
+    job = run.job(exporter.name, exporter)
+    recipe = run.recipe(job)
+    manifest = Manifest.load(folder)
+    tree = OutputTree()
+    todo: list[tuple[Input, str, os.stat_result | None]] = []
+    for source in sources:
+        relative = tree.allocate(source.relative, exporter.file_extension)
+        if (source.path is not None and not run.settings.force
+                and manifest.up_to_date(relative, source.path, recipe)):
+            run.up_to_date += 1
             continue
+        todo.append((source, relative, _stat(source)))
+    cleaned: set[Path] = set()
+    try:
+        for index, source, outcome in run.outcomes([s for s, _, _ in todo], job):
+            _, relative, info = todo[index]
+            target = folder / relative
+            problem = _refusal(target, protected)
+            if problem:
+                run.fail(problem)
+                continue
+            try:
+                if target.parent not in cleaned:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    remove_stale_temporaries(target.parent)
+                    cleaned.add(target.parent)
+                atomic_write(target, outcome.output)  # type: ignore[arg-type]
+            except OSError as exc:
+                run.fail(f"{target}: {describe_os_error(exc)}")
+                continue
+            run.converted += 1
+            if source.path is not None and info is not None:
+                manifest.record(relative, source.path, info, outcome.input_sha256 or "", recipe)
+        _report_orphans(run, manifest)
+    finally:
         try:
-            atomic_write(target, outcome.output)  # type: ignore[arg-type]
+            manifest.save()
         except OSError as exc:
-            run.fail(f"{target}: {describe_os_error(exc)}")
-            continue
-        run.converted += 1
+            _say(f"{folder / MANIFEST_NAME}: {describe_os_error(exc)}; the next run "
+                 "converts everything again")
+
+
+def _stat(source: Input) -> os.stat_result | None:
+    try:
+        return source.path.stat() if source.path is not None else None
+    except OSError:
+        return None
+
+
+def _report_orphans(run: ConversionRun, manifest: Manifest) -> None:
+    """Outputs whose input is gone: listed, and removed only with ``--prune``."""
+    orphans = manifest.orphans()
+    for relative in orphans:
+        path = manifest.folder / relative
+        if run.settings.prune:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                _say(f"{path}: cannot remove: {describe_os_error(exc)}")
+                continue
+            manifest.forget(relative)
+            if not run.settings.quiet:
+                _say(f"{path}: removed (its input is gone)")
+        elif not run.settings.quiet:
+            _say(f"{path}: warning: its input is gone (--prune removes it)")
 
 
 def _write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
                 output: str | None, protected: set[Path]) -> None:
     documents: list[Document] = [outcome.document  # type: ignore[misc]
-                                 for _, outcome in run.outcomes(sources, run.job(None))]
+                                 for _, _, outcome in run.outcomes(sources, run.job(None))]
     if not documents:
         return
     target = "standard output" if output in (None, "-") else output

@@ -54,6 +54,9 @@ class Input:
 
     path: Path | None  # None for stdin
     display: str
+    #: Where the input sits under the folder it was found in (its name, for a file named
+    #: on the command line): outputs mirror this tree.
+    relative: str = ""
 
     @property
     def name(self) -> str:
@@ -123,7 +126,7 @@ def discover(names: Sequence[str], follow_symlinks: bool = False
             if not any(isinstance(f, Input) for f in found):
                 yield InputError(name, f"no posts ({', '.join(POST_SUFFIXES)}) in this folder")
         elif path.is_file():
-            yield Input(path, name)
+            yield Input(path, name, path.name)
         elif path.exists():
             yield InputError(name, "not a regular file")
         else:
@@ -150,4 +153,4 @@ def _walk(folder: Path, follow_symlinks: bool) -> Iterator[Input | Skipped]:
                                       "skipped (--follow-symlinks reads it)")
                 continue
         if p.is_file():
-            yield Input(p, str(p))
+            yield Input(p, str(p), p.relative_to(folder).as_posix())

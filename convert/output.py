@@ -110,6 +110,24 @@ def write_stdout(data: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
+class OutputTree:
+    """Output paths that mirror the inputs' tree (``a/b/post.html`` → ``a/b/post.md``), so
+    that a name depends only on its own input: every part is made safe, and clashes
+    (``post.md`` and ``post.html``) get ``-2`` within their folder only."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, NameAllocator] = {}
+
+    def allocate(self, relative: str, suffix: str) -> str:
+        """The output's path (POSIX, relative to the output folder) for an input at
+        ``relative`` (POSIX, relative to its input folder)."""
+        parts = [part for part in relative.split("/") if part]
+        folders = [safe_stem(part, "_") for part in parts[:-1]]
+        stem = Path(parts[-1]).stem if parts else ""
+        allocator = self._folders.setdefault("/".join(folders).lower(), NameAllocator())
+        return "/".join([*folders, allocator.allocate(stem or "post", suffix)])
+
+
 class NameAllocator:
     """Gives each output a distinct file name in one folder: ``a.md``, ``a-2.md``, …"""
 

@@ -9,6 +9,7 @@ The CLI is a thin layer over these functions::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -104,8 +105,8 @@ class Outcome:
     output: bytes | None = None
     document: Document | None = None
     error: str | None = None
-    #: The file name the post came from (kept in a saved document): names outputs.
-    origin: str | None = None
+    #: SHA-256 of the input's bytes (what the output was made from).
+    input_sha256: str | None = None
 
 
 _exporters: dict[int, Exporter] = {}
@@ -124,16 +125,17 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
             raise data
         if data is None:
             data = source.read_bytes(job.max_input_size)
+        digest = hashlib.sha256(data).hexdigest()
         try:
             doc = load_bytes(data, source.name, job.profiles)
         except (ReadError, SchemaError) as exc:
             return Outcome(error=str(exc))
         if job.format_name is None:
-            return Outcome(doc.diagnostics, document=doc, origin=doc.origin)
+            return Outcome(doc.diagnostics, document=doc, input_sha256=digest)
         exporter = _exporters.get(id(job))
         if exporter is None:
             exporter = _exporters[id(job)] = get_exporter(job.format_name)(job.options)
-        return Outcome(doc.diagnostics, output=exporter.export([doc]), origin=doc.origin)
+        return Outcome(doc.diagnostics, output=exporter.export([doc]), input_sha256=digest)
     except InputError as exc:
         return Outcome(error=exc.problem)
     except (Exception, RecursionError, MemoryError) as exc:  # a bug: fail this post only

@@ -30,6 +30,12 @@ def newsconv(*args: str, stdin: bytes | None = None,
                           capture_output=True, timeout=300, cwd=cwd)
 
 
+def tree(folder: Path) -> list[str]:
+    """The output files under ``folder`` (not the manifest), as sorted relative paths."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and not p.name.startswith("."))
+
+
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "posts"
@@ -79,7 +85,7 @@ def test_folder_is_searched_recursively_for_posts(posts: Path, tmp_path: Path) -
     out = tmp_path / "out"
     run = newsconv("to-md", str(posts), "-o", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["a.md", "b.md"]
+    assert tree(out) == ["a.md", "sub/b.md"]  # the output mirrors the input tree
     assert "2 of 2 inputs converted" in run.stderr.decode()
 
 
@@ -97,7 +103,7 @@ def test_failed_input_is_reported_and_others_go_on(posts: Path, tmp_path: Path) 
     errors = [line for line in run.stderr.decode().splitlines() if not line.startswith("newsconv:")]
     assert any(line.startswith(str(posts / "bad.md") + ": ") for line in errors), errors
     assert any(line.startswith(str(tmp_path / "missing.md") + ": ") for line in errors), errors
-    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json"]
+    assert tree(out) == ["a.json", "sub/b.json"]
 
 
 def test_unknown_format_lists_known_ones(posts: Path) -> None:
@@ -163,4 +169,8 @@ def test_output_names_are_safe_and_distinct(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run = newsconv("to-md", str(folder), "-o", str(out), "-q")
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["_CON-2.md", "_CON.md"]
+    assert tree(out) == ["_CON.md", "x/_CON.md"]
+    (folder / "CON.html").write_text("<p>three</p>", encoding="utf-8")  # clash in one folder
+    run = newsconv("to-md", str(folder), "-o", str(out), "-q")
+    assert run.returncode == 0, run.stderr
+    assert tree(out) == ["_CON-2.md", "_CON.md", "x/_CON.md"]
