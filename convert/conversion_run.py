@@ -24,6 +24,8 @@ from .inputs import DEFAULT_MAX_INPUT_SIZE, Input, Skipped, discover
 from .manifest import MANIFEST_NAME, Manifest
 from .model import Document
 from .output import OutputTree, atomic_write, atomic_write_with, remove_stale_temporaries
+from .progress import progress_bar
+from .progress import wanted as progress_wanted
 
 if TYPE_CHECKING:
     from .pipeline import Job, Outcome
@@ -117,12 +119,14 @@ class ConversionRun:
 
         s = self.settings
         results = convert_many(sources, job, s.jobs, s.post_timeout, s.processes)
-        for index, (source, outcome) in enumerate(results):
-            self.report_diagnostics(source, outcome)
-            if outcome.error is not None:
-                self.fail(f"{source.display}: {outcome.error}")
-            else:
-                yield index, source, outcome
+        with progress_bar(len(sources), "posts", progress_wanted(s.quiet)) as advance:
+            for index, (source, outcome) in enumerate(results):
+                advance()
+                self.report_diagnostics(source, outcome)
+                if outcome.error is not None:
+                    self.fail(f"{source.display}: {outcome.error}")
+                else:
+                    yield index, source, outcome
 
     def recipe(self, job: Job) -> str:
         """What besides the input decides an output: version, format, options, profiles."""
