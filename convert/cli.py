@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -60,6 +60,20 @@ FORCE = typer.Option(False, "--force",
                           "folder is up to date.")
 PRUNE = typer.Option(False, "--prune",
                      help="Remove outputs in the -o folder whose input is gone.")
+SINCE = typer.Option(None, "--since", metavar="DATE",
+                     help="Only posts from this date on: 2021-11-07, 2021-11-07T08:00, or a "
+                          "time ago like 7d, 2w, 12h.")
+UNTIL = typer.Option(None, "--until", metavar="DATE",
+                     help="Only posts up to this date (a bare date includes the whole day).")
+CATEGORY = typer.Option(None, "--category", metavar="NAME",
+                        help="Only posts in this category; repeatable.")
+SOURCE = typer.Option(None, "--source", metavar="NAME",
+                      help="Only posts from this source (site); repeatable.")
+KEEP_UNDATED = typer.Option(False, "--keep-undated",
+                            help="Keep posts without a date when --since/--until select.")
+KEEP_DUPLICATES = typer.Option(False, "--keep-duplicates",
+                               help="Keep every copy of an article (same address, or same "
+                                    "title and text) in a book or JSON Lines stream.")
 FOLLOW_SYMLINKS = typer.Option(False, "--follow-symlinks",
                                help="Read symbolic links in input folders that lead out of "
                                     "the folder (skipped by default).")
@@ -94,20 +108,37 @@ def _parse_size(text: str) -> int | None:
     return int(float(match.group(1)) * factor)
 
 
-def _settings(quiet: bool, verbose: bool, profiles: list[str] | None, jobs: int | None,
-              post_timeout: float, max_input_size: str, follow_symlinks: bool,
-              force: bool = False, prune: bool = False) -> RunSettings:
-    from .batch import default_jobs
+def _settings(params: dict[str, Any]) -> RunSettings:
+    """The run settings from a command's parameters (those it has; defaults for others)."""
+    from datetime import datetime, timezone
 
+    from .batch import default_jobs
+    from .selection import Selection, SelectionError, parse_when
+
+    jobs = params.get("jobs")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: give 1 or more")
+    post_timeout = params.get("post_timeout", 60.0)
     if post_timeout < 0:
         raise UsageError(f"--post-timeout {post_timeout:g}: give 0 (no limit) or more seconds")
-    return RunSettings(quiet=quiet, verbose=verbose, profile_files=tuple(profiles or ()),
-                       jobs=jobs or default_jobs(), processes=jobs != 1,
-                       post_timeout=post_timeout or None,
-                       max_input_size=_parse_size(max_input_size),
-                       follow_symlinks=follow_symlinks, force=force, prune=prune)
+    now = datetime.now(timezone.utc)
+    try:
+        since = params.get("since") and parse_when(params["since"], "--since", now)
+        until = params.get("until") and parse_when(params["until"], "--until", now,
+                                                   end_of_day=True)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    selection = Selection(since or None, until or None, tuple(params.get("category") or ()),
+                          tuple(params.get("source") or ()), params.get("keep_undated", False))
+    return RunSettings(
+        quiet=params.get("quiet", False), verbose=params.get("verbose", False),
+        profile_files=tuple(params.get("profile") or ()),
+        jobs=jobs or default_jobs(), processes=jobs != 1, post_timeout=post_timeout or None,
+        max_input_size=_parse_size(params.get("max_input_size", "20M")),
+        follow_symlinks=params.get("follow_symlinks", False),
+        force=params.get("force", False), prune=params.get("prune", False),
+        selection=selection, keep_duplicates=params.get("keep_duplicates", False),
+        split_by=params.get("split_by"))
 
 
 def _run(inputs: list[str], format_name: str, output: str | None, options: ExportOptions,
@@ -129,7 +160,7 @@ class _Terminated(Exception):
 
 
 def _guarded(fn, *args, **kwargs) -> None:  # noqa: ANN001 - thin wrapper
-    from .conversion_run import OutputError
+    from .output import OutputError
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -174,14 +205,18 @@ def to_md(
     jobs: int | None = JOBS,
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: list[str] | None = CATEGORY,
+    source: list[str] | None = SOURCE,
+    keep_undated: bool = KEEP_UNDATED,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
     force: bool = FORCE,
     prune: bool = PRUNE,
 ) -> None:
     """Convert posts to Markdown with YAML front matter."""
     _guarded(_run, inputs, "markdown", output, _options(),
-             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks, force, prune))
+             partial(_settings, dict(locals())))
 
 
 @app.command("to-json", epilog="Examples:\n\n"
@@ -200,14 +235,19 @@ def to_json(
     jobs: int | None = JOBS,
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: list[str] | None = CATEGORY,
+    source: list[str] | None = SOURCE,
+    keep_undated: bool = KEEP_UNDATED,
+    keep_duplicates: bool = KEEP_DUPLICATES,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
     force: bool = FORCE,
     prune: bool = PRUNE,
 ) -> None:
     """Convert posts to the document model as JSON."""
     _guarded(_run, inputs, "json", output, _options(lines=lines),
-             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks, force, prune))
+             partial(_settings, dict(locals())))
 
 
 @app.command("to-epub", epilog="Examples:\n\n"
@@ -217,7 +257,8 @@ def to_json(
 def to_epub(
     inputs: list[str] = INPUTS,
     output: str = typer.Option(..., "--output", "-o", metavar="BOOK.epub",
-                               help="The book to write (- for standard output)."),
+                               help="The book to write (- for standard output), or the "
+                                    "folder for --split-by."),
     title: str | None = typer.Option(None, help="Book title. Default: from the posts."),
     author: str | None = typer.Option(None, help="Book author. Default: the posts' authors."),
     lang: str | None = typer.Option(
@@ -237,12 +278,22 @@ def to_epub(
         None, metavar="DIR", help="Image cache. Default: the user cache dir."),
     allow_private_hosts: bool = typer.Option(
         False, help="Let the image fetcher reach private, loopback and link-local hosts."),
+    split_by: str | None = typer.Option(
+        None, "--split-by", metavar="source|category|month|year",
+        help="One book per source, category, month or year in the -o FOLDER, each titled "
+             "after its group."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     profile: list[str] | None = PROFILES,
     jobs: int | None = JOBS,
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: list[str] | None = CATEGORY,
+    source: list[str] | None = SOURCE,
+    keep_undated: bool = KEEP_UNDATED,
+    keep_duplicates: bool = KEEP_DUPLICATES,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts to one EPUB 3 book, one chapter per post, images embedded."""
@@ -259,8 +310,7 @@ def to_epub(
                        offline=offline, cache_dir=cache_dir,
                        allow_private_hosts=allow_private_hosts)
     _guarded(_run, inputs, "epub", output, options,
-             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks),
+             partial(_settings, dict(locals())),
              stdout_ok=False)
 
 
@@ -283,14 +333,19 @@ def convert(
     jobs: int | None = JOBS,
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: list[str] | None = CATEGORY,
+    source: list[str] | None = SOURCE,
+    keep_undated: bool = KEEP_UNDATED,
+    keep_duplicates: bool = KEEP_DUPLICATES,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
     force: bool = FORCE,
     prune: bool = PRUNE,
 ) -> None:
     """Convert posts with any registered exporter, built-in or from a plug-in."""
     _guarded(_run, inputs, to, output, _options(title, author, lang, lines),
-             partial(_settings, quiet, verbose, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks, force, prune))
+             partial(_settings, dict(locals())))
 
 
 @app.command("formats")
@@ -340,6 +395,12 @@ def check(
     jobs: int | None = JOBS,
     post_timeout: float = POST_TIMEOUT,
     max_input_size: str = MAX_INPUT_SIZE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: list[str] | None = CATEGORY,
+    source: list[str] | None = SOURCE,
+    keep_undated: bool = KEEP_UNDATED,
+    keep_duplicates: bool = KEEP_DUPLICATES,
     follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Report per post what cleaning removed and the problems found.
@@ -347,8 +408,7 @@ def check(
     Exit 1 when a post has errors (unreadable, or nothing left to convert).
     """
     _guarded(_check, inputs, as_json,
-             partial(_settings, True, False, profile, jobs, post_timeout, max_input_size,
-                     follow_symlinks))
+             partial(_settings, {**locals(), "quiet": True}))
 
 
 def _check(inputs: list[str], as_json: bool, settings: Callable[[], RunSettings]) -> int:
@@ -360,13 +420,20 @@ def _check(inputs: list[str], as_json: bool, settings: Callable[[], RunSettings]
     run = ConversionRun(settings())
     reports = []
     sources = run.discover(inputs)
-    for source, outcome in run.outcomes(sources, run.job(None)):
+    seen: dict[str, str] = {}
+    for _, source, outcome in run.outcomes(sources, run.job(None, identify=True)):
         report = {"path": source.display, **check_document(outcome.document)}
+        earlier = next((seen[k] for k in outcome.identities if k in seen), None)
+        for key in outcome.identities:
+            seen.setdefault(key, source.display)
+        report["duplicate_of"] = earlier
         reports.append(report)
         if report["errors"]:
             run.failed += 1
         if not as_json:
             typer.echo(format_report(source.display, report))
+            if earlier:
+                typer.echo(f"{source.display}: duplicate of {earlier}")
     if as_json:
         typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
     return EXIT_FAILED if run.failed else EXIT_OK

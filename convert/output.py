@@ -38,6 +38,16 @@ def safe_stem(name: str, fallback: str = "post") -> str:
     return stem or fallback
 
 
+class OutputError(Exception):
+    """The output cannot be written at all (e.g. its folder cannot be made)."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError's reason without the file name it carries (which may be a temporary
+    file the user never asked for)."""
+    return exc.strerror or str(exc)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
     atomic_write_with(path, lambda handle: handle.write(data))

@@ -30,6 +30,7 @@ from .model import Diagnostic, Document, SchemaError, document_from_dict
 from .normalise import normalise
 from .normalise.profiles import SiteProfile
 from .reader import ReadError, read_post
+from .selection import Selection, identities
 
 __all__ = ["DOCUMENT_SUFFIX", "Input", "InputError", "Job", "Outcome", "Skipped",
            "convert_many", "convert_one", "discover", "export", "load_bytes", "load_input",
@@ -94,6 +95,10 @@ class Job:
     format_name: str | None = None
     options: ExportOptions = field(default_factory=ExportOptions)
     max_input_size: int | None = DEFAULT_MAX_INPUT_SIZE
+    #: Which posts to take (dates, categories, sources); the others are left out.
+    selection: Selection = field(default_factory=Selection)
+    #: Give each outcome the keys that find copies of one article.
+    identify: bool = False
 
 
 @dataclass
@@ -107,6 +112,10 @@ class Outcome:
     error: str | None = None
     #: SHA-256 of the input's bytes (what the output was made from).
     input_sha256: str | None = None
+    #: Why the selection leaves this post out (then there is no output), or None.
+    left_out: str | None = None
+    #: Keys under which copies of the same article meet (when the job asks).
+    identities: list[str] = field(default_factory=list)
 
 
 _exporters: dict[int, Exporter] = {}
@@ -130,12 +139,17 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
             doc = load_bytes(data, source.name, job.profiles)
         except (ReadError, SchemaError) as exc:
             return Outcome(error=str(exc))
+        left_out = job.selection.why_not(doc.metadata) if job.selection else None
+        if left_out is not None:
+            return Outcome(input_sha256=digest, left_out=left_out)
+        keys = identities(doc) if job.identify else []
         if job.format_name is None:
-            return Outcome(doc.diagnostics, document=doc, input_sha256=digest)
+            return Outcome(doc.diagnostics, document=doc, input_sha256=digest, identities=keys)
         exporter = _exporters.get(id(job))
         if exporter is None:
             exporter = _exporters[id(job)] = get_exporter(job.format_name)(job.options)
-        return Outcome(doc.diagnostics, output=exporter.export([doc]), input_sha256=digest)
+        return Outcome(doc.diagnostics, output=exporter.export([doc]), input_sha256=digest,
+                       identities=keys)
     except InputError as exc:
         return Outcome(error=exc.problem)
     except (Exception, RecursionError, MemoryError) as exc:  # a bug: fail this post only

@@ -1,0 +1,267 @@
+"""Where a run's outputs go: one stream, a folder mirroring the inputs, or books.
+
+Each writer takes the run (for converting, counting and reporting) and writes outputs
+as the converted inputs arrive, atomically, never over an input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .exporters import Exporter
+from .inputs import Input
+from .manifest import MANIFEST_NAME, Manifest
+from .output import (
+    OutputError,
+    OutputTree,
+    atomic_write,
+    atomic_write_with,
+    describe_os_error,
+    remove_stale_temporaries,
+    safe_stem,
+)
+
+if TYPE_CHECKING:
+    from .conversion_run import ConversionRun
+    from .model import Document
+
+#: How ``--split-by`` names a post's book.
+SPLITS = ("source", "category", "month", "year")
+
+
+def check_book_output(exporter: Exporter, output: str | None, split_by: str | None,
+                      stdout_ok: bool) -> None:
+    """Raise UsageError when ``output`` cannot take the book(s)."""
+    from .conversion_run import UsageError
+
+    to_stdout = output in (None, "-")
+    if split_by:
+        if split_by not in SPLITS:
+            raise UsageError(f"--split-by {split_by}: use one of {', '.join(SPLITS)}")
+        if (to_stdout or Path(output).is_file()  # type: ignore[arg-type]
+                or output.lower().endswith(exporter.file_extension)):  # type: ignore[union-attr]
+            raise UsageError(f"--split-by writes one book per {split_by}: give -o FOLDER")
+        return
+    if to_stdout and not stdout_ok:
+        raise UsageError(f"{exporter.name} writes one file for all inputs: give -o FILE"
+                         f"{exporter.file_extension}")
+    if not to_stdout and Path(output).is_dir():  # type: ignore[arg-type]
+        raise UsageError(f"-o {output}: is a folder; give a file name like "
+                         f"{Path(output) / ('book' + exporter.file_extension)}"
+                         " (or --split-by for one book per group)")
+
+
+def wants_folder(output: str | None, inputs: int) -> bool:
+    """Whether per-document outputs go into the folder ``output`` (else one file)."""
+    from .conversion_run import UsageError
+
+    assert output is not None
+    if Path(output).is_dir() or output.endswith(("/", os.sep)):
+        return True
+    if inputs > 1:
+        if Path(output).exists():
+            raise UsageError(f"-o {output}: several inputs need a folder, and this is a file")
+        return True
+    return False
+
+
+def _refusal(path: Path, protected: set[Path]) -> str | None:
+    if path.resolve() in protected:
+        return f"{path}: refusing to overwrite an input file"
+    return None
+
+
+def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
+                 path: Path | None, protected: set[Path]) -> None:
+    """Every input's output, in order, into one stream: standard output or one file
+    (one input, or JSON Lines, where an article appears once), written as the inputs
+    are converted."""
+    job = run.job(exporter.name, exporter, identify=exporter.collection)
+
+    def write_all(stream) -> None:  # noqa: ANN001
+        for _, source, outcome in run.outcomes(sources, job):
+            if exporter.collection and not run.first_copy(source, outcome):
+                continue
+            stream.write(outcome.output)
+            stream.flush()
+            run.converted += 1
+
+    if path is None:
+        write_all(sys.stdout.buffer)
+        return
+    problem = _refusal(path, protected)
+    if problem:
+        run.fail(problem)
+        return
+    try:
+        remove_stale_temporaries(path.parent)
+        atomic_write_with(path, write_all)
+    except OSError as exc:
+        run.converted = 0
+        run.fail(f"{path}: {describe_os_error(exc)}")
+
+
+def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
+                folder: Path, protected: set[Path]) -> None:
+    """One output per input in ``folder``, mirroring the inputs' tree, each written as
+    soon as it is ready; inputs whose output is up to date (see :mod:`.manifest`) are
+    not converted again."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"-o {folder}: cannot make this folder: "
+                          f"{describe_os_error(exc)}") from None
+    job = run.job(exporter.name, exporter)
+    recipe = run.recipe(job)
+    manifest = Manifest.load(folder)
+    tree = OutputTree()
+    todo: list[tuple[Input, str, os.stat_result | None]] = []
+    for source in sources:
+        relative = tree.allocate(source.relative, exporter.file_extension)
+        if (source.path is not None and not run.settings.force
+                and manifest.up_to_date(relative, source.path, recipe)):
+            run.up_to_date += 1
+            continue
+        todo.append((source, relative, _stat(source)))
+    cleaned: set[Path] = set()
+    try:
+        for index, source, outcome in run.outcomes([s for s, _, _ in todo], job):
+            _, relative, info = todo[index]
+            target = folder / relative
+            problem = _refusal(target, protected)
+            if problem:
+                run.fail(problem)
+                continue
+            try:
+                if target.parent not in cleaned:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    remove_stale_temporaries(target.parent)
+                    cleaned.add(target.parent)
+                atomic_write(target, outcome.output)  # type: ignore[arg-type]
+            except OSError as exc:
+                run.fail(f"{target}: {describe_os_error(exc)}")
+                continue
+            run.converted += 1
+            if source.path is not None and info is not None:
+                manifest.record(relative, source.path, info, outcome.input_sha256 or "", recipe)
+        _report_orphans(run, manifest)
+    finally:
+        try:
+            manifest.save()
+        except OSError as exc:
+            run.say(f"{folder / MANIFEST_NAME}: {describe_os_error(exc)}; the next run "
+                    "converts everything again")
+
+
+def _stat(source: Input) -> os.stat_result | None:
+    try:
+        return source.path.stat() if source.path is not None else None
+    except OSError:
+        return None
+
+
+def _report_orphans(run: ConversionRun, manifest: Manifest) -> None:
+    """Outputs whose input is gone: listed, and removed only with ``--prune``."""
+    for relative in manifest.orphans():
+        path = manifest.folder / relative
+        if not run.settings.prune:
+            run.say(f"{path}: warning: its input is gone (--prune removes it)")
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            run.say(f"{path}: cannot remove: {describe_os_error(exc)}")
+            continue
+        manifest.forget(relative)
+        run.say(f"{path}: removed (its input is gone)")
+
+
+def _documents(run: ConversionRun, sources: list[Input]) -> list[Document]:
+    """The converted posts of a book, each article once."""
+    return [outcome.document  # type: ignore[misc]
+            for _, source, outcome in run.outcomes(sources, run.job(None, identify=True))
+            if run.first_copy(source, outcome)]
+
+
+def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
+               output: str | None, protected: set[Path]) -> None:
+    """One book of all the posts."""
+    documents = _documents(run, sources)
+    if documents and _write_one_book(run, documents, exporter, output, protected):
+        run.converted = len(documents)
+
+
+def write_books(run: ConversionRun, sources: list[Input], exporter: Exporter,
+                folder: Path, protected: set[Path]) -> None:
+    """One book per group of posts (``--split-by``) in ``folder``, named and titled after
+    its group; books come in the order of their first post."""
+    how = run.settings.split_by
+    groups: dict[str, list[Document]] = {}
+    for doc in _documents(run, sources):
+        groups.setdefault(split_key(doc, how), []).append(doc)  # type: ignore[arg-type]
+    if not groups:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"-o {folder}: cannot make this folder: "
+                          f"{describe_os_error(exc)}") from None
+    names: set[str] = set()
+    base_title = exporter.options.title
+    for group, documents in groups.items():
+        name = safe_stem(group, "other")
+        while name.lower() in names:
+            name += "-"
+        names.add(name.lower())
+        title = f"{base_title} — {group}" if base_title else group
+        book_exporter = type(exporter)(dataclasses.replace(exporter.options, title=title))
+        target = str(folder / (name + exporter.file_extension))
+        if _write_one_book(run, documents, book_exporter, target, protected):
+            run.converted += len(documents)
+
+
+def split_key(doc: Document, how: str) -> str:
+    """The group ``--split-by how`` puts a post in."""
+    meta = doc.metadata
+    if how == "source":
+        return (meta.source or (meta.authors[0] if meta.authors else "") or "other").strip()
+    if how == "category":
+        return (meta.categories[0] if meta.categories else "uncategorised").strip()
+    if meta.date is None:
+        return "undated"
+    return f"{meta.date:%Y-%m}" if how == "month" else f"{meta.date:%Y}"
+
+
+def _write_one_book(run: ConversionRun, documents: list[Document], exporter: Exporter,
+                    output: str | None, protected: set[Path]) -> bool:
+    """Write one book; on failure report it, count its posts as failed, return False."""
+    target = "standard output" if output in (None, "-") else output
+    try:
+        if output in (None, "-"):
+            sys.stdout.buffer.write(exporter.export(documents))
+            sys.stdout.buffer.flush()
+        else:
+            path = Path(output)  # type: ignore[arg-type]
+            problem = _refusal(path, protected)
+            if problem:
+                run.failed += len(documents)
+                print(problem, file=sys.stderr, flush=True)
+                return False
+            remove_stale_temporaries(path.parent)
+            # Streamed into a temporary file: big books are never held in memory.
+            atomic_write_with(path, lambda f: exporter.write(documents, f))
+    except OSError as exc:
+        problem = f"{target}: {describe_os_error(exc)}; book not written"
+    except Exception as exc:  # an exporter bug: report, exit 1
+        problem = f"{target}: internal error: {type(exc).__name__}: {exc}; book not written"
+    else:
+        for note in exporter.notes:
+            run.say(f"newsconv: {note}")
+        return True
+    run.failed += len(documents)
+    print(problem, file=sys.stderr, flush=True)
+    return False
