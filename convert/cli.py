@@ -9,17 +9,35 @@ Exit codes: 0 all inputs converted, 1 some inputs failed, 2 usage error.
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import __version__
+from .cli_options import (
+    CATEGORY,
+    FOLLOW_SYMLINKS,
+    FORCE,
+    INPUTS,
+    JOBS,
+    KEEP_DUPLICATES,
+    KEEP_UNDATED,
+    MAX_INPUT_SIZE,
+    POST_TIMEOUT,
+    PROFILES,
+    PRUNE,
+    QUIET,
+    SINCE,
+    SOURCE,
+    UNTIL,
+    VERBOSE,
+    run_settings,
+)
 from .conversion_run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunSettings, UsageError
 
 if TYPE_CHECKING:
@@ -37,48 +55,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-INPUTS = typer.Argument(..., metavar="INPUT...", help="Post files, folders, or - for stdin.",
-                        show_default=False)
-QUIET = typer.Option(False, "--quiet", "-q", help="Print only errors.")
-VERBOSE = typer.Option(False, "--verbose", "-v",
-                       help="Also print what cleaning changed in each post.")
-PROFILES = typer.Option(None, "--profile", "-p", metavar="FILE",
-                        help="A site profile (YAML) to use besides the built-in and the "
-                             "user's ones; repeatable.")
-JOBS = typer.Option(None, "--jobs", "-j", metavar="N", show_default=False,
-                    help="Convert N posts at a time in worker processes. Default: the "
-                         "number of CPUs. 1 converts in this process, for debugging "
-                         "(--post-timeout then cannot stop every hang).")
-POST_TIMEOUT = typer.Option(60.0, "--post-timeout", metavar="SECONDS",
-                            help="Skip a post that takes longer than this to convert "
-                                 "(0: no limit).")
-MAX_INPUT_SIZE = typer.Option("20M", "--max-input-size", metavar="SIZE",
-                              help="Refuse inputs larger than this (e.g. 500K, 20M, 1G; "
-                                   "0: no limit).")
-FORCE = typer.Option(False, "--force",
-                     help="Convert every input again, even those whose output in the -o "
-                          "folder is up to date.")
-PRUNE = typer.Option(False, "--prune",
-                     help="Remove outputs in the -o folder whose input is gone.")
-SINCE = typer.Option(None, "--since", metavar="DATE",
-                     help="Only posts from this date on: 2021-11-07, 2021-11-07T08:00, or a "
-                          "time ago like 7d, 2w, 12h.")
-UNTIL = typer.Option(None, "--until", metavar="DATE",
-                     help="Only posts up to this date (a bare date includes the whole day).")
-CATEGORY = typer.Option(None, "--category", metavar="NAME",
-                        help="Only posts in this category; repeatable.")
-SOURCE = typer.Option(None, "--source", metavar="NAME",
-                      help="Only posts from this source (site); repeatable.")
-KEEP_UNDATED = typer.Option(False, "--keep-undated",
-                            help="Keep posts without a date when --since/--until select.")
-KEEP_DUPLICATES = typer.Option(False, "--keep-duplicates",
-                               help="Keep every copy of an article (same address, or same "
-                                    "title and text) in a book or JSON Lines stream.")
-FOLLOW_SYMLINKS = typer.Option(False, "--follow-symlinks",
-                               help="Read symbolic links in input folders that lead out of "
-                                    "the folder (skipped by default).")
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"newsconv {__version__}")
@@ -95,50 +71,6 @@ def main_options(
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
-
-
-def _parse_size(text: str) -> int | None:
-    """``20M``, ``500K``, ``1G`` or a number of bytes; ``0``/``none`` for no limit."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*", text.lower())
-    if text.strip().lower() in ("0", "none", "unlimited"):
-        return None
-    if not match:
-        raise UsageError(f"--max-input-size {text}: give a size like 20M, 500K or 1G")
-    factor = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[match.group(2)]
-    return int(float(match.group(1)) * factor)
-
-
-def _settings(params: dict[str, Any]) -> RunSettings:
-    """The run settings from a command's parameters (those it has; defaults for others)."""
-    from datetime import datetime, timezone
-
-    from .batch import default_jobs
-    from .selection import Selection, SelectionError, parse_when
-
-    jobs = params.get("jobs")
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs {jobs}: give 1 or more")
-    post_timeout = params.get("post_timeout", 60.0)
-    if post_timeout < 0:
-        raise UsageError(f"--post-timeout {post_timeout:g}: give 0 (no limit) or more seconds")
-    now = datetime.now(timezone.utc)
-    try:
-        since = params.get("since") and parse_when(params["since"], "--since", now)
-        until = params.get("until") and parse_when(params["until"], "--until", now,
-                                                   end_of_day=True)
-    except SelectionError as exc:
-        raise UsageError(str(exc)) from None
-    selection = Selection(since or None, until or None, tuple(params.get("category") or ()),
-                          tuple(params.get("source") or ()), params.get("keep_undated", False))
-    return RunSettings(
-        quiet=params.get("quiet", False), verbose=params.get("verbose", False),
-        profile_files=tuple(params.get("profile") or ()),
-        jobs=jobs or default_jobs(), processes=jobs != 1, post_timeout=post_timeout or None,
-        max_input_size=_parse_size(params.get("max_input_size", "20M")),
-        follow_symlinks=params.get("follow_symlinks", False),
-        force=params.get("force", False), prune=params.get("prune", False),
-        selection=selection, keep_duplicates=params.get("keep_duplicates", False),
-        split_by=params.get("split_by"))
 
 
 def _run(inputs: list[str], format_name: str, output: str | None, options: ExportOptions,
@@ -216,7 +148,7 @@ def to_md(
 ) -> None:
     """Convert posts to Markdown with YAML front matter."""
     _guarded(_run, inputs, "markdown", output, _options(),
-             partial(_settings, dict(locals())))
+             partial(run_settings, dict(locals())))
 
 
 @app.command("to-json", epilog="Examples:\n\n"
@@ -247,7 +179,7 @@ def to_json(
 ) -> None:
     """Convert posts to the document model as JSON."""
     _guarded(_run, inputs, "json", output, _options(lines=lines),
-             partial(_settings, dict(locals())))
+             partial(run_settings, dict(locals())))
 
 
 @app.command("to-epub", epilog="Examples:\n\n"
@@ -310,7 +242,7 @@ def to_epub(
                        offline=offline, cache_dir=cache_dir,
                        allow_private_hosts=allow_private_hosts)
     _guarded(_run, inputs, "epub", output, options,
-             partial(_settings, dict(locals())),
+             partial(run_settings, dict(locals())),
              stdout_ok=False)
 
 
@@ -345,7 +277,7 @@ def convert(
 ) -> None:
     """Convert posts with any registered exporter, built-in or from a plug-in."""
     _guarded(_run, inputs, to, output, _options(title, author, lang, lines),
-             partial(_settings, dict(locals())))
+             partial(run_settings, dict(locals())))
 
 
 @app.command("formats")
@@ -408,7 +340,7 @@ def check(
     Exit 1 when a post has errors (unreadable, or nothing left to convert).
     """
     _guarded(_check, inputs, as_json,
-             partial(_settings, {**locals(), "quiet": True}))
+             partial(run_settings, {**locals(), "quiet": True}))
 
 
 def _check(inputs: list[str], as_json: bool, settings: Callable[[], RunSettings]) -> int:

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .exporters import Exporter, UnknownFormatError, get_exporter
 from .inputs import DEFAULT_MAX_INPUT_SIZE, Input, Skipped, discover
 from .progress import progress_bar
 from .progress import wanted as progress_wanted
 from .selection import DuplicateFinder, Selection
 
 if TYPE_CHECKING:
+    from .exporters import Exporter
     from .pipeline import Job, Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -200,6 +200,8 @@ def _stable(value: object) -> object:
 
 
 def make_exporter(format_name: str, options) -> Exporter:  # noqa: ANN001
+    from .exporters import UnknownFormatError, get_exporter
+
     try:
         return get_exporter(format_name)(options)
     except UnknownFormatError as exc:

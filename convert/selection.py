@@ -12,8 +12,10 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from .model import Document, Metadata
+if TYPE_CHECKING:  # imported lazily: the command line reads options before any model
+    from .model import Document, Metadata
 
 _RELATIVE = re.compile(r"(\d+)\s*([hdwmy])", re.IGNORECASE)
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
