@@ -107,8 +107,13 @@ class Manifest:
     def save(self) -> None:
         if not self.changed:
             return
+        # The outputs it vouches for were written without a flush each: flush them all
+        # first, so that after a power loss the manifest never outlives their data.
+        if hasattr(os, "sync"):
+            os.sync()
         data = {"format": FORMAT,
                 "outputs": {rel: asdict(e) for rel, e in sorted(self.entries.items())}}
         atomic_write(self.folder / MANIFEST_NAME,
-                     json.dumps(data, ensure_ascii=False, indent=0).encode("utf-8"))
+                     json.dumps(data, ensure_ascii=False, indent=0).encode("utf-8"),
+                     durable=True)
         self.changed = False
