@@ -108,7 +108,8 @@ def _read_bounded(handle, display: str, max_size: int | None) -> bytes:  # noqa:
 
 def discover(names: Sequence[str], follow_symlinks: bool = False
              ) -> Iterator[Input | InputError | Skipped]:
-    """Inputs named on the command line, folders expanded (sorted, recursive).
+    """Inputs named on the command line, folders expanded (sorted, recursive): the
+    posts in a folder, or its saved documents when it holds no posts.
 
     Yields an :class:`InputError` in place of a name that does not exist or a folder
     without posts, so the caller can report it and go on. Inside a folder, a symbolic
@@ -121,10 +122,14 @@ def discover(names: Sequence[str], follow_symlinks: bool = False
             continue
         path = Path(name)
         if path.is_dir():
-            found = list(_walk(path, follow_symlinks))
+            found = list(_walk(path, follow_symlinks, POST_SUFFIXES))
+            if not any(isinstance(f, Input) for f in found):
+                # A folder of saved documents (what ``to-json -o DIR`` wrote).
+                found = list(_walk(path, follow_symlinks, (DOCUMENT_SUFFIX,)))
             yield from found
             if not any(isinstance(f, Input) for f in found):
-                yield InputError(name, f"no posts ({', '.join(POST_SUFFIXES)}) in this folder")
+                yield InputError(name, f"no posts ({', '.join(POST_SUFFIXES)}) or saved "
+                                       f"documents ({DOCUMENT_SUFFIX}) in this folder")
         elif path.is_file():
             yield Input(path, name, path.name)
         elif path.exists():
@@ -133,7 +138,8 @@ def discover(names: Sequence[str], follow_symlinks: bool = False
             yield InputError(name, "no such file or directory")
 
 
-def _walk(folder: Path, follow_symlinks: bool) -> Iterator[Input | Skipped]:
+def _walk(folder: Path, follow_symlinks: bool,
+          suffixes: tuple[str, ...]) -> Iterator[Input | Skipped]:
     root = folder.resolve()
     entries = []
     # os.walk does not descend into symlinked folders (followlinks=False): a link can
@@ -141,7 +147,7 @@ def _walk(folder: Path, follow_symlinks: bool) -> Iterator[Input | Skipped]:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for filename in filenames:
-            if filename.startswith(".") or not filename.lower().endswith(POST_SUFFIXES):
+            if filename.startswith(".") or not filename.lower().endswith(suffixes):
                 continue
             entries.append(Path(dirpath) / filename)
     entries.sort(key=lambda p: p.relative_to(folder).as_posix())

@@ -174,3 +174,17 @@ def test_output_names_are_safe_and_distinct(tmp_path: Path) -> None:
     run = newsconv("to-md", str(folder), "-o", str(out), "-q")
     assert run.returncode == 0, run.stderr
     assert tree(out) == ["_CON-2.md", "_CON.md", "x/_CON.md"]
+
+
+def test_a_folder_of_saved_documents_converts_again(posts: Path, tmp_path: Path) -> None:
+    json_dir = tmp_path / "json"
+    assert newsconv("to-json", str(posts), "-o", str(json_dir), "-q").returncode == 0
+    run = newsconv("to-md", str(json_dir), "-o", str(tmp_path / "md"))
+    assert run.returncode == 0, run.stderr
+    assert tree(tmp_path / "md") == ["a.md", "sub/b.md"]
+    direct = newsconv("to-md", str(posts / "a.md"), "-q").stdout
+    assert (tmp_path / "md" / "a.md").read_bytes() == direct
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = newsconv("to-md", str(empty))
+    assert run.returncode == 1 and "no posts" in run.stderr.decode()
