@@ -132,6 +132,9 @@ def default_grouping(documents: Sequence[Document]) -> str:
 
 # ---------------------------------------------------------------- images
 
+_KIND_LABELS = {"offline": "not in the cache", "cache": "cache errors",
+                "refused": "refused hosts", "bad URL": "bad URLs", "HTTP error": "HTTP errors"}
+
 
 def _image_item(image: CachedImage) -> FileItem:
     name = "images/" + hashlib.sha256(image.url.encode("utf-8")).hexdigest()[:20] + \
@@ -318,6 +321,7 @@ class EpubExporter(Exporter):
             self.notes.extend(f"image {url}: {stats.failures[url]}" for url in failed)
 
     def _kind_label(self, kind: str) -> str:
+        """How the summary line names a kind of failure (see ``FetchError.kind``)."""
         if kind == "deadline":
             return f"not fetched within --fetch-timeout {self.options.fetch_timeout:g} s"
-        return kind
+        return _KIND_LABELS.get(kind, kind)
