@@ -1355,3 +1355,28 @@ def test_nonsense_deadline_is_refused() -> None:
     with pytest.raises(ValueError):
         FetchOptions(deadline=0)
 
+
+
+def test_cancel_stops_a_stalled_tls_handshake(make_fetcher) -> None:
+    # a server that accepts the connection and never answers the TLS ClientHello
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/a.png"
+        fetcher = make_fetcher(timeout=20.0, retries=0)
+        accepted: list[socket.socket] = []
+
+        def accept_then_cancel() -> None:
+            connection, _ = listener.accept()
+            accepted.append(connection)
+            time.sleep(0.2)  # let the client get into its handshake read
+            fetcher.cancel()
+
+        thread = threading.Thread(target=accept_then_cancel)
+        thread.start()
+        started = time.monotonic()
+        assert failure(fetcher, url) == "cancelled (interrupted)"
+        assert time.monotonic() - started < 15  # not the 20 s timeout
+        thread.join()
+        for connection in accepted:
+            connection.close()

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import socket
-import ssl
 import threading
 import time
 import urllib.error
@@ -34,7 +32,15 @@ import platformdirs
 from .cache import ImageCache
 from .cancel import Cancellation
 from .errors import Cancelled, FetchError, Forbidden, Retryable, describe, one_line
-from .guard import build_opener, check_url_allowed, origin, request_url, split_http_url
+from .guard import (
+    build_opener,
+    check_url_allowed,
+    content_length,
+    open_url,
+    origin,
+    request_url,
+    split_http_url,
+)
 from .images import HEAD_BYTES, TYPES, check_image, sniff_image_type
 
 __all__ = ["ACCEPT", "USER_AGENT", "CachedImage", "FetchOptions", "FetchStats",
@@ -303,42 +309,14 @@ class ImageFetcher:
         request = urllib.request.Request(sent_url, headers=headers)
         timeout = self._check_time()
         deadline = time.monotonic() + timeout
-        try:
-            response = self._get_opener().open(request, timeout=timeout)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            status = f"HTTP {exc.code} {exc.reason}".rstrip()
-            if exc.code == 403:
-                raise Forbidden(status) from None
-            if exc.code == 429 or 500 <= exc.code <= 599:
-                raise Retryable(status, _retry_after(exc.headers), "HTTP error") from None
-            raise FetchError(status, "HTTP error") from None
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, FetchError):
-                raise reason from None
-            if isinstance(reason, ssl.SSLCertVerificationError):
-                raise FetchError(f"TLS certificate not accepted: {describe(reason)}",
-                                 "unreachable") from None
-            if isinstance(reason, socket.gaierror):
-                raise FetchError(f"cannot resolve host: {describe(reason)}",
-                                 "unreachable") from None
-            if isinstance(reason, OSError):
-                raise Retryable(f"connection failed: {describe(reason)}") from None
-            raise FetchError(describe(exc), "unreachable") from None
-        except http.client.InvalidURL as exc:
-            raise FetchError(f"invalid URL: {exc}", "bad URL") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise Retryable(f"connection failed: {describe(exc)}") from None
-        except ValueError as exc:  # e.g. control characters http.client will not send
-            raise FetchError(f"invalid URL: {exc}", "bad URL") from None
+        response = open_url(self._get_opener(), request, timeout)
         with response:
             return self._store(response, url, key, deadline)
 
     def _store(self, response, url: str, key: str, deadline: float) -> CachedImage:
         """Stream the body to a ``.part`` file, decode it, rename it into the cache."""
         limit = self.options.max_bytes
-        length = _content_length(response.headers)
+        length = content_length(response.headers)
         if length is not None and length > limit:
             raise FetchError(f"too large: {length} bytes (the limit is {limit})", "too large")
         fd, temp = self.cache.temp_file(key)
@@ -385,19 +363,3 @@ class ImageFetcher:
                 except OSError:
                     pass
         return CachedImage(url, path, media_type, extension, size, from_cache=False)
-
-
-def _retry_after(headers) -> float | None:
-    value = (headers or {}).get("Retry-After", "")
-    try:
-        return max(0.0, float(value.strip()))
-    except (ValueError, AttributeError):
-        return None  # missing, or an HTTP date: use our own backoff
-
-
-def _content_length(headers) -> int | None:
-    try:
-        value = int(headers.get("Content-Length", ""))
-    except (TypeError, ValueError):
-        return None
-    return value if value >= 0 else None

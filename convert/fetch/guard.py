@@ -29,10 +29,10 @@ import urllib.parse
 import urllib.request
 
 from .cancel import Cancellation
-from .errors import FetchError
+from .errors import FetchError, Forbidden, Retryable, describe
 
-__all__ = ["MAX_REDIRECTS", "build_opener", "check_url_allowed", "origin", "request_url",
-           "split_http_url"]
+__all__ = ["MAX_REDIRECTS", "build_opener", "check_url_allowed", "content_length", "open_url",
+           "origin", "request_url", "split_http_url"]
 
 MAX_REDIRECTS = 5
 _SCHEMES = ("http", "https")
@@ -177,32 +177,52 @@ def _connect_checked(
 
 
 class _CheckedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, connector=_connect_checked, **kwargs) -> None:
+    def __init__(self, *args, check: bool = True, cancellation: Cancellation | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # http.client opens its socket through this attribute (3.10 to 3.13).
-        self._create_connection = connector
+        self._create_connection = functools.partial(_connect_checked, check=check,
+                                                    cancellation=cancellation)
 
 
 class _CheckedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, connector=_connect_checked, **kwargs) -> None:
+    def __init__(self, *args, check: bool = True, cancellation: Cancellation | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._create_connection = connector
+        self._create_connection = functools.partial(_connect_checked, check=check,
+                                                    cancellation=cancellation)
+        self._cancellation = cancellation
+
+    def connect(self) -> None:
+        # http.client's own, except that the TLS socket is registered for cancelling
+        # before its handshake (wrapping detaches the plain socket registered on connect,
+        # and a server that stalls the handshake must not hold up Ctrl-C). No tunnels:
+        # the opener uses no proxies.
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host,
+                                              do_handshake_on_connect=False)
+        if self._cancellation is not None:
+            self._cancellation.register(self.sock)
+        self.sock.do_handshake()
 
 
 class _CheckedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, connector=_connect_checked) -> None:
+    def __init__(self, check: bool, cancellation: Cancellation | None) -> None:
         super().__init__()
-        self._connection = functools.partial(_CheckedHTTPConnection, connector=connector)
+        self._connection = functools.partial(_CheckedHTTPConnection, check=check,
+                                             cancellation=cancellation)
 
     def http_open(self, req):
         return self.do_open(self._connection, req)
 
 
 class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, context: ssl.SSLContext, connector=_connect_checked) -> None:
+    def __init__(self, context: ssl.SSLContext, check: bool,
+                 cancellation: Cancellation | None) -> None:
         super().__init__(context=context)
         self._tls = context
-        self._connection = functools.partial(_CheckedHTTPSConnection, connector=connector)
+        self._connection = functools.partial(_CheckedHTTPSConnection, check=check,
+                                             cancellation=cancellation)
 
     def https_open(self, req):
         return self.do_open(self._connection, req, context=self._tls)
@@ -258,10 +278,9 @@ def build_opener(allow_private_hosts: bool,
     a proxy, the proxy resolves the name and the address check would mean nothing).
     Its sockets are registered with ``cancellation`` (see :mod:`.cancel`).
     """
-    connector = functools.partial(_connect_checked, check=not allow_private_hosts,
-                                  cancellation=cancellation)
-    plain = _CheckedHTTPHandler(connector)
-    tls = _CheckedHTTPSHandler(ssl.create_default_context(), connector)
+    plain = _CheckedHTTPHandler(not allow_private_hosts, cancellation)
+    tls = _CheckedHTTPSHandler(ssl.create_default_context(), not allow_private_hosts,
+                               cancellation)
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.UnknownHandler(),  # any other scheme: URLError
@@ -300,3 +319,55 @@ def origin(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     return f"{parts.scheme.lower()}://{netloc}/"
+
+
+def open_url(opener: urllib.request.OpenerDirector, request: urllib.request.Request,
+             timeout: float) -> http.client.HTTPResponse:
+    """Send ``request``; the response, or a FetchError that says whether to retry
+    (:class:`Retryable`: timeouts, connection errors, 429, 5xx; :class:`Forbidden`:
+    403, worth one try with a Referer)."""
+    try:
+        return opener.open(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        status = f"HTTP {exc.code} {exc.reason}".rstrip()
+        if exc.code == 403:
+            raise Forbidden(status) from None
+        if exc.code == 429 or 500 <= exc.code <= 599:
+            raise Retryable(status, _retry_after(exc.headers), "HTTP error") from None
+        raise FetchError(status, "HTTP error") from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise FetchError(f"TLS certificate not accepted: {describe(reason)}",
+                             "unreachable") from None
+        if isinstance(reason, socket.gaierror):
+            raise FetchError(f"cannot resolve host: {describe(reason)}",
+                             "unreachable") from None
+        if isinstance(reason, OSError):
+            raise Retryable(f"connection failed: {describe(reason)}") from None
+        raise FetchError(describe(exc), "unreachable") from None
+    except http.client.InvalidURL as exc:
+        raise FetchError(f"invalid URL: {exc}", "bad URL") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise Retryable(f"connection failed: {describe(exc)}") from None
+    except ValueError as exc:  # e.g. control characters http.client will not send
+        raise FetchError(f"invalid URL: {exc}", "bad URL") from None
+
+
+def _retry_after(headers) -> float | None:
+    value = (headers or {}).get("Retry-After", "")
+    try:
+        return max(0.0, float(value.strip()))
+    except (ValueError, AttributeError):
+        return None  # missing, or an HTTP date: use our own backoff
+
+
+def content_length(headers) -> int | None:
+    """The Content-Length header as a number, or None when missing or nonsense."""
+    try:
+        value = int(headers.get("Content-Length", ""))
+    except (TypeError, ValueError):
+        return None
+    return value if value >= 0 else None
+
