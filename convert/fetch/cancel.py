@@ -5,6 +5,9 @@ socket down from another thread wakes it at once (the read returns end-of-file, 
 connect fails). So every socket a download opens is registered here, and
 :meth:`Cancellation.cancel` sets the flag that the loops check between reads, retries
 and backoff sleeps, then shuts all registered sockets down.
+
+What it cannot stop: a DNS lookup under way (``getaddrinfo`` has no cancel); that ends
+by the resolver's own timeout, a few seconds.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What an image is, and whether it is whole.
 
 :func:`sniff_image_type` names the type from the first bytes (never from
-``Content-Type``); :func:`image_problem` then decodes the whole file with Pillow, every
+``Content-Type``); :func:`check_image` then decodes the whole file with Pillow, every
 frame of an animation, so a PNG header followed by an HTML page, or a body cut short,
 is refused instead of breaking the book. SVG is checked by :mod:`.svg` (safety, plus a
 full XML parse).
