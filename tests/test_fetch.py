@@ -12,9 +12,12 @@ import hashlib
 import http.client
 import io
 import ipaddress
+import os
 import socket
 import socketserver
 import struct
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -1235,17 +1238,12 @@ def test_a_cache_file_replaced_by_html_is_fetched_again(site: Site, make_fetcher
 
 def _dead_pid() -> int:
     """A process id that no process has (a child that has been reaped)."""
-    import subprocess
-    import sys
-
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
 
 
 def test_part_files_of_killed_runs_are_removed(site: Site, cache: Path, make_fetcher) -> None:
-    import os
-
     folder = cache / "ab"
     folder.mkdir(parents=True)
     key = "ab" + "0" * 62
