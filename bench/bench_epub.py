@@ -338,7 +338,7 @@ _PHASES = (  # label, (file suffix, function name) whose cumulative time is show
     ("EpubExporter.write", ("convert/exporters/epub/__init__.py", "write")),
     ("  epub_blocks (URL checks)", ("convert/exporters/epub/links.py", "epub_blocks")),
     ("  cover fetch (_cover)", ("convert/exporters/epub/__init__.py", "_cover")),
-    ("  image cache (fetch_all)", ("convert/fetch.py", "fetch_all")),
+    ("  image cache (fetch_all)", ("convert/fetch/fetcher.py", "fetch_all")),
     ("  chapters (chapter_xhtml)", ("convert/exporters/epub/pages.py", "chapter_xhtml")),
     ("  zip (ReproducibleWriter.write)", ("convert/exporters/epub/container.py", "write")),
     ("    image reads (FileItem.get_content)", ("convert/exporters/epub/pages.py",

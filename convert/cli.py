@@ -210,6 +210,10 @@ def to_epub(
         None, metavar="DIR", help="Image cache. Default: the user cache dir."),
     allow_private_hosts: bool = typer.Option(
         False, help="Let the image fetcher reach private, loopback and link-local hosts."),
+    fetch_timeout: float = typer.Option(
+        120.0, min=0.1, metavar="SECONDS",
+        help="Time for all of the book's image downloads; images not fetched by then "
+             "become links."),
     split_by: str | None = typer.Option(
         None, "--split-by", metavar="source|category|month|year",
         help="One book per source, category, month or year in the -o FOLDER, each titled "
@@ -240,7 +244,8 @@ def to_epub(
     options = _options(title, author, lang, cover=cover,
                        group_by=None if group_by == "auto" else group_by, sort=sort,
                        offline=offline, cache_dir=cache_dir,
-                       allow_private_hosts=allow_private_hosts)
+                       allow_private_hosts=allow_private_hosts, fetch_timeout=fetch_timeout,
+                       extra={"verbose": verbose})
     _guarded(_run, inputs, "epub", output, options,
              partial(run_settings, dict(locals())),
              stdout_ok=False)

@@ -1,5 +1,13 @@
 """A loopback HTTP server that serves a small, distinct PNG for every path, for tests
-and the benchmark that embed images. Counts requests; stops by itself with its owner."""
+and the benchmark that embed images. Counts requests; stops by itself with its owner.
+
+Hostile answers, chosen by a folder in the path:
+
+* ``/missing/…`` — 404;
+* ``/stall/…`` — accepts the request and answers nothing until the server stops;
+* ``/cut/…`` — a PNG cut in half, without Content-Length (the connection just ends);
+* ``/html-png/…`` — a PNG header followed by an HTML page, with a correct length.
+"""
 
 from __future__ import annotations
 
@@ -34,10 +42,22 @@ class _Handler(BaseHTTPRequestHandler):
         if "/missing/" in self.path:
             self.send_error(404)
             return
+        if "/stall/" in self.path:
+            self.server.stopping.wait(timeout=120)
+            return
         body = png(16, 12, self.path.encode())
+        length: int | None = len(body)
+        if "/cut/" in self.path:
+            body, length = body[: len(body) // 2], None
+        elif "/html-png/" in self.path:
+            body = body[:33] + b"<!DOCTYPE html><html><body><p>Not found</p></body></html>"
+            length = len(body)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        else:
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -59,6 +79,7 @@ class _ImageServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[str] = []
+        self.stopping = threading.Event()  # lets stalled requests end
         self._lock = threading.Lock()
 
     def count(self, path: str) -> None:
@@ -78,5 +99,6 @@ def image_server() -> Iterator[_ImageServer]:
     try:
         yield server
     finally:
+        server.stopping.set()
         server.shutdown()
         server.server_close()

@@ -715,3 +715,60 @@ def test_random_documents_give_valid_epub(docs):
     data = EpubExporter().export(docs)
     with tempfile.TemporaryDirectory() as tmp:
         check(data, Path(tmp) / "random.epub")
+
+
+# ---------------------------------------------------------------- images from the cache
+
+
+def _old_cache_entry(cache: Path, url: str, extension: str, data: bytes) -> None:
+    """A cache file as versions before full decoding wrote it: ``<key><ext>``."""
+    key = hashlib.sha256(url.encode()).hexdigest()
+    (cache / key[:2]).mkdir(parents=True, exist_ok=True)
+    (cache / key[:2] / f"{key}{extension}").write_bytes(data)
+
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_only_whole_images_are_embedded_and_the_rest_counted(tmp_path, verbose):
+    cache = tmp_path / "cache"
+    good, corrupt, missing = (f"https://img.example.com/{name}"
+                              for name in ("good.png", "corrupt.png", "missing.jpg"))
+    _old_cache_entry(cache, good, ".png", _png(30, 20))
+    _old_cache_entry(cache, corrupt, ".png", _png(30, 20)[:33] + b"<html>gone</html>")
+    doc = Document(Metadata(title="Pictures"), [Figure(good), Figure(corrupt), Figure(missing)])
+    exporter = EpubExporter(ExportOptions(offline=True, cache_dir=cache,
+                                          extra={"verbose": verbose}))
+    data = exporter.export([doc])
+    assert exporter.notes[0] == ("images (offline): 1 of 3 embedded (0 downloaded, "
+                                 "1 from the cache), 2 shown as links: 2 not in the cache")
+    assert exporter.notes[1:] == ([f"image {corrupt}: not in the cache (offline)",
+                                   f"image {missing}: not in the cache (offline)"]
+                                  if verbose else [])
+    book = files(data)
+    assert len([n for n in book if n.startswith("EPUB/images/") and "cover" not in n]) == 1
+    chapter = book["EPUB/chapter-0001.xhtml"].decode()
+    assert f'<a href="{corrupt}">' in chapter and f'<a href="{missing}">' in chapter
+    check(data, tmp_path / "pictures.epub")
+
+
+def test_fetch_timeout_is_the_fetchers_deadline(monkeypatch, tmp_path):
+    import convert.exporters.epub as epub_exporter
+
+    seen = []
+
+    class Recording(epub_exporter.ImageFetcher):
+        def __init__(self, options):
+            seen.append(options)
+            super().__init__(options)
+
+    monkeypatch.setattr(epub_exporter, "ImageFetcher", Recording)
+    export([Document(Metadata(title="x"))], offline=True, cache_dir=tmp_path, fetch_timeout=7.5)
+    export([Document(Metadata(title="x"))], offline=True, cache_dir=tmp_path)
+    assert [options.deadline for options in seen] == [7.5, 120.0]

@@ -39,10 +39,12 @@ class ExportOptions:
     group_by: str | None = None
     sort: str | None = None
     # Image embedding: only the cache (never the network); the cache folder (None = the
-    # user cache dir); whether private and loopback hosts may be fetched.
+    # user cache dir); whether private and loopback hosts may be fetched; seconds all
+    # of a book's downloads may take together (None = no limit).
     offline: bool = False
     cache_dir: Path | None = None
     allow_private_hosts: bool = False
+    fetch_timeout: float | None = 120.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 

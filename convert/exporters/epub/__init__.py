@@ -6,8 +6,9 @@ an NCX for older readers). Around it, for reasons given where each happens:
 * pages are written byte for byte (:class:`pages.Page`), not re-serialised by ebooklib;
 * every URL is checked before rendering (:mod:`.links`), so any Document gives a book
   epubcheck accepts;
-* remote images are downloaded into a cache (:mod:`convert.fetch`) and embedded; an
-  image that cannot be had is shown as a link to its URL, never as a remote ``<img>``;
+* remote images are downloaded into a cache (:mod:`convert.fetch`) and embedded only
+  when they decode completely; an image that cannot be had (or not before the book's
+  download deadline) is shown as a link to its URL, never as a remote ``<img>``;
   images are read from the cache only while the zip is written (:class:`pages.FileItem`);
 * the zip is written with fixed entry times (:mod:`.container`), ``dcterms:modified``
   comes from ``SOURCE_DATE_EPOCH`` or the posts, and the identifier from the content, so
@@ -25,14 +26,7 @@ from typing import BinaryIO
 
 from ebooklib import epub
 
-from ...fetch import (
-    CachedImage,
-    FetchError,
-    FetchOptions,
-    ImageFetcher,
-    sniff_image_type,
-    svg_problem,
-)
+from ...fetch import CachedImage, FetchError, FetchOptions, ImageFetcher, read_image_file
 from ...model import Document, Figure, image_sources
 from .. import Exporter
 from .container import ReproducibleWriter
@@ -138,6 +132,9 @@ def default_grouping(documents: Sequence[Document]) -> str:
 
 # ---------------------------------------------------------------- images
 
+_KIND_LABELS = {"offline": "not in the cache", "cache": "cache errors",
+                "refused": "refused hosts", "bad URL": "bad URLs", "HTTP error": "HTTP errors"}
+
 
 def _image_item(image: CachedImage) -> FileItem:
     name = "images/" + hashlib.sha256(image.url.encode("utf-8")).hexdigest()[:20] + \
@@ -178,13 +175,13 @@ class EpubExporter(Exporter):
         blocks = [epub_blocks(doc.blocks) for doc in documents]
         fetcher = ImageFetcher(FetchOptions(
             cache_dir=opts.cache_dir, offline=opts.offline,
-            allow_private_hosts=opts.allow_private_hosts))
+            allow_private_hosts=opts.allow_private_hosts, deadline=opts.fetch_timeout))
         cover_url, cover = self._cover(documents, fetcher)
-        wanted = [u for b in blocks for u in image_sources(b)]
-        before = (fetcher.stats.downloaded, fetcher.stats.cached, fetcher.stats.failed)
+        wanted = list(dict.fromkeys(u for b in blocks for u in image_sources(b)))
+        before = (fetcher.stats.downloaded, fetcher.stats.cached)
         # URL → zip item, shared by every chapter that shows the image
         images = {url: _image_item(img) for url, img in fetcher.fetch_all(wanted).items()}
-        self._note_images(fetcher, before, len(set(wanted)))
+        self._note_images(fetcher, before, wanted)
 
         book = epub.EpubBook()
         css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
@@ -264,8 +261,8 @@ class EpubExporter(Exporter):
         return [(epub.Section(name, href=pages[0].file_name), pages) if len(pages) > 1
                 else pages[0] for name, pages in groups.items()]
 
-    def _cover(self, documents: Sequence[Document],
-               fetcher: ImageFetcher) -> tuple[str | None, CachedImage | bytes | None]:
+    def _cover(self, documents: Sequence[Document], fetcher: ImageFetcher
+               ) -> tuple[str | None, CachedImage | tuple[bytes, str, str] | None]:
         """The cover: ``--cover`` (file or URL), else the first post cover that can be
         fetched; ``(url it came from, image)``; ``(None, None)`` when there is none."""
         given = self.options.cover
@@ -276,15 +273,9 @@ class EpubExporter(Exporter):
                 except (FetchError, ValueError) as exc:
                     raise ValueError(f"--cover {given}: {exc}") from None
             try:
-                with open(given, "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                raise ValueError(f"--cover {given}: {exc.strerror or exc}") from None
-            if sniff_image_type(data[:512]) is None:
-                raise ValueError(f"--cover {given}: not a JPEG, PNG, GIF, WebP or SVG image")
-            if data.lstrip()[:1] == b"<" and svg_problem(data):
-                raise ValueError(f"--cover {given}: {svg_problem(data)}")
-            return None, data
+                return None, read_image_file(given, fetcher.options.max_bytes)
+            except FetchError as exc:
+                raise ValueError(f"--cover {given}: {exc}") from None
         for doc in documents:
             url = doc.metadata.cover
             if not url:
@@ -296,28 +287,41 @@ class EpubExporter(Exporter):
         return None, None
 
     @staticmethod
-    def _cover_item(cover: CachedImage | bytes | None, title: str,
+    def _cover_item(cover: CachedImage | tuple[bytes, str, str] | None, title: str,
                     documents: Sequence[Document], lang: str) -> epub.EpubItem:
         if isinstance(cover, CachedImage):
             return FileItem(uid="cover-image", file_name="images/cover" + cover.extension,
                             media_type=cover.media_type, path=str(cover.path))
-        if isinstance(cover, bytes):
-            media_type, extension = sniff_image_type(cover[:512])  # type: ignore[misc]
+        if cover is not None:  # a --cover file, read and checked
+            data, media_type, extension = cover
             return epub.EpubItem(uid="cover-image", file_name="images/cover" + extension,
-                                 media_type=media_type, content=cover)
+                                 media_type=media_type, content=data)
         count = f"{len(documents)} post{'s' if len(documents) != 1 else ''}"
         return epub.EpubItem(uid="cover-image", file_name="images/cover.svg",
                              media_type="image/svg+xml",
                              content=generated_cover_svg(title, count, lang))
 
-    def _note_images(self, fetcher: ImageFetcher, before: tuple[int, int, int],
-                     wanted: int) -> None:
+    def _note_images(self, fetcher: ImageFetcher, before: tuple[int, int],
+                     wanted: Sequence[str]) -> None:
+        """One summary line; with ``extra["verbose"]``, one line per image not embedded."""
         if not wanted:
             return
         stats = fetcher.stats
-        downloaded, cached, failed = (stats.downloaded - before[0], stats.cached - before[1],
-                                      stats.failed - before[2])
+        downloaded, cached = stats.downloaded - before[0], stats.cached - before[1]
+        failed = [url for url in wanted if url in stats.failures]
+        kinds = Counter(stats.kinds[url] for url in failed)
+        why = ", ".join(f"{count} {self._kind_label(kind)}"
+                        for kind, count in kinds.most_common())
         mode = " (offline)" if self.options.offline else ""
         self.notes.append(
-            f"images{mode}: {downloaded + cached} of {wanted} embedded "
-            f"({downloaded} downloaded, {cached} from the cache), {failed} shown as links")
+            f"images{mode}: {downloaded + cached} of {len(wanted)} embedded "
+            f"({downloaded} downloaded, {cached} from the cache), {len(failed)} shown as "
+            f"links" + (f": {why}" if why else ""))
+        if self.options.extra.get("verbose"):
+            self.notes.extend(f"image {url}: {stats.failures[url]}" for url in failed)
+
+    def _kind_label(self, kind: str) -> str:
+        """How the summary line names a kind of failure (see ``FetchError.kind``)."""
+        if kind == "deadline":
+            return f"not fetched within --fetch-timeout {self.options.fetch_timeout:g} s"
+        return _KIND_LABELS.get(kind, kind)

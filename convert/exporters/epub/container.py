@@ -45,6 +45,13 @@ class _FixedTimeZipFile(zipfile.ZipFile):
         level = compresslevel if compresslevel is not None else self.compresslevel
         super().writestr(info, data, compresslevel=level)
 
+    def abandon(self) -> None:
+        """Forget the output without finishing it. After a failure or Ctrl-C the caller
+        deletes the half-written file; without this, ``ZipFile.__del__`` would later
+        write the central directory into a stream already closed and print a
+        traceback ("Exception ignored in ZipFile.__del__")."""
+        self.fp = None  # ZipFile.close() does nothing once fp is None
+
 
 class ReproducibleWriter(epub.EpubWriter):
     """ebooklib's writer, writing into a :class:`_FixedTimeZipFile`.
@@ -52,7 +59,8 @@ class ReproducibleWriter(epub.EpubWriter):
     Subclassing (rather than re-packing ebooklib's zip afterwards) compresses each
     entry once and keeps ebooklib's entry order: ``mimetype`` first and stored, then
     container.xml, the package document and the items. ``write()`` below is
-    ebooklib 0.20's own, with only the ZipFile class changed.
+    ebooklib 0.20's own, with the ZipFile class changed and a failure (Ctrl-C
+    included) leaving the zip unfinished rather than half-closed.
     """
 
     def __init__(self, out, book, date_time, options=None) -> None:
@@ -64,10 +72,15 @@ class ReproducibleWriter(epub.EpubWriter):
             self.file_name, self._date_time,
             compression=zipfile.ZIP_DEFLATED, compresslevel=self.options["compresslevel"],
         )
-        self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
-        self._write_container()
-        self._write_opf()
-        self._write_items()
+        try:
+            self.out.writestr("mimetype", "application/epub+zip",
+                              compress_type=zipfile.ZIP_STORED)
+            self._write_container()
+            self._write_opf()
+            self._write_items()
+        except BaseException:
+            self.out.abandon()
+            raise
         self.out.close()
 
 
