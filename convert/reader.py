@@ -259,7 +259,9 @@ def parse_front_matter(yaml_text: str, *, first_line: int = 1
     """
     yaml_text = _join_cjk_lines(yaml_text)
     try:
-        data = yaml.load(yaml_text, Loader=_LOADER)
+        data = load_yaml(yaml_text)
+    except ReadError:
+        raise
     except Exception as exc:  # PyYAML also raises ValueError (`date: 2021-02-30`) etc.
         mapping = _recover(yaml_text)
         problem = _describe(exc, first_line)
@@ -271,6 +273,65 @@ def parse_front_matter(yaml_text: str, *, first_line: int = 1
         return {}, [_warning(f"front matter is not a mapping (a YAML {_yaml_kind(data)}); "
                              "ignored")]
     return {_key(k): v for k, v in data.items()}, []
+
+
+#: Budget for the values YAML front matter stands for once its aliases are expanded:
+#: a few lines of anchors and aliases can stand for billions of values ("billion
+#: laughs") or for an endless, self-containing one. Real front matter has a few dozen.
+MAX_YAML_VALUES = 100_000
+MAX_YAML_DEPTH = 100
+
+
+def load_yaml(text: str) -> Any:
+    """Load one YAML document safely, refusing what its aliases make too big.
+
+    The node graph is checked before any Python value is built: every alias counts as
+    the values it stands for. Raises :class:`ReadError` beyond :data:`MAX_YAML_VALUES`
+    values or :data:`MAX_YAML_DEPTH` levels, or for an alias inside its own anchor;
+    YAML errors propagate as PyYAML raises them.
+    """
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    seen: set[int] = set()
+    on_path: set[int] = set()  # the nodes from the root down to the current one
+    aliased = False  # some node is reached twice: the document uses aliases
+    count = 0
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise ReadError("front matter: a YAML alias refers to the value that contains it")
+        aliased = aliased or id(node) in seen
+        seen.add(id(node))
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise ReadError(f"front matter: YAML aliases expand too far (over "
+                            f"{MAX_YAML_VALUES:,} values)" if aliased else
+                            f"front matter: too many values (over {MAX_YAML_VALUES:,})")
+        if depth > MAX_YAML_DEPTH:
+            raise ReadError(f"front matter: nested deeper than {MAX_YAML_DEPTH} levels")
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            continue
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(children))
 
 
 # A line break inside a multi-line scalar, between two CJK characters. YAML folds it
@@ -309,8 +370,11 @@ def _describe(exc: Exception, first_line: int) -> str:
 
 # --- line-by-line recovery for front matter that a generator built by string formatting
 
-_KEY_LINE = re.compile(r"(?P<key>\w[\w.\-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*")
-_ITEM_LINE = re.compile(r"-(?:[ \t]+(?P<item>.*?))?[ \t]*")
+# The value runs to the end of the line and is right-stripped after matching: a lazy
+# ".*?" followed by "[ \t]*" rescans every run of spaces once per character before it
+# (quadratic on a long line).
+_KEY_LINE = re.compile(r"(?P<key>\w[\w.\-]*)[ \t]*:(?:[ \t]+(?P<value>.*))?")
+_ITEM_LINE = re.compile(r"-(?:[ \t]+(?P<item>.*))?")
 _BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*")
 _QUOTES = "'\""
 
@@ -320,13 +384,13 @@ def _recover(yaml_text: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     key: str | None = None
     lines: list[str] = []  # the scalar: first value, then continuation lines
-    items: list[str] | None = None
+    items: list[list[str]] | None = None  # each item: its first line and continuations
 
     def finish() -> None:
         if key is None:
             return
         if items is not None:
-            result[key] = [_recover_scalar([item]) for item in items]
+            result[key] = [_recover_scalar([" ".join(item).strip()]) for item in items]
         else:
             result[key] = _recover_scalar(lines)
 
@@ -340,7 +404,7 @@ def _recover(yaml_text: str) -> dict[str, Any]:
         if match:
             finish()
             key, items = match["key"], None
-            value = match["value"]
+            value = (match["value"] or "").rstrip(" \t")
             lines = [value] if value else []
             continue
         if line.startswith("#") or key is None:
@@ -348,9 +412,9 @@ def _recover(yaml_text: str) -> dict[str, Any]:
         item = _ITEM_LINE.fullmatch(stripped)
         if item and (items is not None or not any(lines)):
             items = items if items is not None else []
-            items.append(item["item"] or "")
+            items.append([(item["item"] or "").rstrip(" \t")])
         elif items:
-            items[-1] = f"{items[-1]} {stripped}".strip()
+            items[-1].append(stripped)
         else:
             lines.append(stripped)
     finish()
@@ -358,8 +422,10 @@ def _recover(yaml_text: str) -> dict[str, Any]:
 
 
 def _recover_scalar(lines: list[str]) -> Any:
-    while lines and not lines[-1]:
-        lines = lines[:-1]
+    end = len(lines)
+    while end and not lines[end - 1]:
+        end -= 1
+    lines = lines[:end]
     if not lines:
         return None
     if _BLOCK_SCALAR.fullmatch(lines[0]):
@@ -367,7 +433,9 @@ def _recover_scalar(lines: list[str]) -> Any:
         return ("\n".join(rest) if lines[0].startswith("|") else _fold(rest)) + "\n"
     raw = "\n".join(lines)
     try:
-        value = yaml.load(raw, Loader=_LOADER)
+        value = load_yaml(raw)
+    except ReadError:
+        raise
     except Exception:  # any failure means "not YAML on its own either"
         pass
     else:
@@ -375,22 +443,24 @@ def _recover_scalar(lines: list[str]) -> Any:
         if not isinstance(value, dict) and (not isinstance(value, list) or raw[0] == "["):
             return value
     text = _fold(lines).strip()
-    while len(text) >= 2 and text[0] == text[-1] and text[0] in _QUOTES:
-        text = text[1:-1]
-    return text
+    # Strip matching quote pairs by index: slicing once per pair is quadratic.
+    start, end = 0, len(text)
+    while end - start >= 2 and text[start] == text[end - 1] and text[start] in _QUOTES:
+        start, end = start + 1, end - 1
+    return text[start:end]
 
 
 def _fold(lines: list[str]) -> str:
     # As YAML folds a multi-line scalar: lines join with a space, a blank line is "\n".
-    out = ""
+    parts: list[str] = []
     for line in lines:
         if not line:
-            out += "\n"
-        elif out and not out.endswith("\n"):
-            out += " " + line
+            parts.append("\n")
+        elif parts and parts[-1] != "\n":
+            parts.append(" " + line)
         else:
-            out += line
-    return out
+            parts.append(line)
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------- the whole step

@@ -13,6 +13,7 @@ from pathlib import PurePath
 from ..model import Diagnostic, Document, Heading, inline_text
 from ..reader import RawPost
 from .build import Builder, plain_text
+from .depth import MAX_DEPTH, flatten_deep_nesting
 from .html import parse_body
 from .metadata import normalise_metadata
 from .profiles import SiteProfile, available_profiles
@@ -49,6 +50,12 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
     root = parse_body(raw.body)
     for step in steps:
         step(root, ctx)
+    flattened = flatten_deep_nesting(root)
+    if flattened:
+        ctx.diagnostics.append(Diagnostic(
+            "warning", "build", f"HTML nested deeper than {MAX_DEPTH} levels: {flattened} "
+            "elements below that depth flattened (text kept; lists, quotes, tables and "
+            "formatting there lost their nesting)", flattened))
     blocks = Builder().build(root)
 
     text = plain_text(blocks)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,3 +62,53 @@ def text_sample(elements: list[etree._Element]) -> str:
         if sum(len(p) for p in parts) > SAMPLE_CHARS:
             break
     return " | ".join(p for p in parts if p.strip())
+
+
+def outermost(elements: Iterable[etree._Element]) -> list[etree._Element]:
+    """The elements not inside another of ``elements``, in the order given.
+
+    Linear in the tree size whatever its depth: each ancestor is looked at once and its
+    answer remembered (asking every element for all its ancestors is quadratic on a
+    deeply nested page).
+    """
+    chosen = list(dict.fromkeys(elements))
+    found = set(chosen)
+    covered: dict[etree._Element, bool] = {}  # node → an ancestor of it is in `found`
+    out = []
+    for el in chosen:
+        path = []
+        node = el.getparent()
+        inside = False
+        while node is not None:
+            if node in covered:
+                inside = covered[node]
+                break
+            if node in found:
+                inside = True
+                break
+            path.append(node)
+            node = node.getparent()
+        for visited in path:
+            covered[visited] = inside
+        if not inside:
+            out.append(el)
+    return out
+
+
+def iter_events(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
+    """Document order as events: ("start", el), ("text", el), ("end", el), ("tail", el)
+    for ``root`` and every node under it (comments too). Iterative: safe at any depth.
+    """
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        el, closing = stack.pop()
+        if closing:
+            yield "end", el
+            if el.tail and el is not root:
+                yield "tail", el
+            continue
+        yield "start", el
+        if el.text:
+            yield "text", el
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import CONTAINER_INLINES, Inline, LineBreak, Text
+from ..model import CONTAINER_INLINES, Inline, LineBreak, Text, iter_inlines
 
 # Han, kana, Hangul, CJK punctuation and full-width forms.
 _CJK = (
@@ -42,13 +42,7 @@ def collapse_text(text: str) -> str:
 
 def _leaves(inlines: list[Inline]) -> list[Inline]:
     """Text, line breaks and opaque inlines (code, images) in reading order."""
-    out: list[Inline] = []
-    for node in inlines:
-        if isinstance(node, CONTAINER_INLINES):
-            out.extend(_leaves(node.children))
-        else:
-            out.append(node)
-    return out
+    return [node for node in iter_inlines(inlines) if not isinstance(node, CONTAINER_INLINES)]
 
 
 def normalise_whitespace(inlines: list[Inline]) -> None:
@@ -140,15 +134,10 @@ def tidy_inlines(inlines: list[Inline]) -> list[Inline]:
 
 
 def has_visible_content(inlines: list[Inline]) -> bool:
-    for node in inlines:
+    for node in iter_inlines(inlines):
         if isinstance(node, Text):
             if node.text.strip():
                 return True
-        elif isinstance(node, LineBreak):
-            continue
-        elif isinstance(node, CONTAINER_INLINES):
-            if has_visible_content(node.children):
-                return True
-        else:  # Code, Image
+        elif not isinstance(node, (LineBreak, *CONTAINER_INLINES)):  # Code, Image
             return True
     return False
