@@ -53,9 +53,9 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
     flattened = flatten_deep_nesting(root)
     if flattened:
         ctx.diagnostics.append(Diagnostic(
-            "warning", "build", f"HTML nested deeper than {MAX_DEPTH} levels: {flattened} "
-            "elements below that depth flattened (text kept; lists, quotes, tables and "
-            "formatting there lost their nesting)", flattened))
+            "warning", "build", f"HTML nested deeper than {MAX_DEPTH} levels: elements "
+            "below that depth flattened (text kept; lists, quotes, tables and formatting "
+            "there lost their nesting)", flattened))
     blocks = Builder().build(root)
 
     text = plain_text(blocks)

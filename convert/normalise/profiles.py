@@ -20,6 +20,7 @@ the user config directory, or name files with ``--profile``.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -181,15 +182,15 @@ _MAX_VALUES = 10_000
 def _flat_strings(value: Any) -> set[str]:
     """The strings in a front-matter value: a string, or lists of them at any depth."""
     out: set[str] = set()
-    stack = [value]
+    queue = deque([value])  # breadth first: a self-containing list cannot hide the rest
     budget = _MAX_VALUES
-    while stack and budget > 0:
+    while queue and budget > 0:
         budget -= 1
-        item = stack.pop()
+        item = queue.popleft()
         if isinstance(item, str):
             out.add(item.strip())
         elif isinstance(item, list):
-            stack.extend(item)
+            queue.extend(item)
     return out
 
 
