@@ -155,12 +155,28 @@ def long_invalid_yaml_line(n: int) -> str:
     return post("<p>body</p>", "title: [\nsummary: a" + " " * n + "b\ntags:\n - x" + " " * n + "y")
 
 
+def ideographic_spaces(n: int) -> str:
+    return post("<p>a" + "\u3000" * n + "b</p>")
+
+
+def long_comment(n: int) -> str:
+    return post("<p>text</p><!--" + "广告" * n + "-->")
+
+
+def removed_siblings(n: int) -> str:
+    # Thousands of comments and hidden spans in one parent, each with a tail to keep.
+    return post("<p>" + "<!-- c -->ab" * n + "<span hidden>x</span>cd" * n + "</p>")
+
+
 HANGS: dict[str, tuple[Callable[[int], str], int]] = {
     # name: (post of size n, n for the ×1 run); ×1 each took seconds before, ×10 minutes.
     "unclosed_pre": (unclosed_pre, 2_000),
     "ad_pairs": (ad_pairs, 500),
     "rgb_style": (rgb_style, 30_000),
     "long_yaml_line": (long_invalid_yaml_line, 50_000),
+    "ideographic_spaces": (ideographic_spaces, 20_000),
+    "long_comment": (long_comment, 20_000),
+    "removed_siblings": (removed_siblings, 5_000),
 }
 
 
@@ -179,6 +195,9 @@ def test_hang_cases_convert_through_the_cli(tmp_path: Path) -> None:
     assert "keep 4999" in ads and "advert" not in ads
     assert "shown" in out["rgb_style"]
     assert "body" in out["long_yaml_line"]
+    assert "a" + "\u3000" * 200_000 + "b" in out["ideographic_spaces"]  # inner: kept
+    assert "text" in out["long_comment"]
+    assert ("ab" * 50_000 + "cd" * 50_000) in out["removed_siblings"]
     assert "long_yaml_line.md: warning: front matter is not valid YAML" in run.stderr
 
 
@@ -209,6 +228,8 @@ def test_hang_cases_keep_their_content() -> None:
     markdown = convert(ad_pairs(3))
     assert "keep 2" in markdown and "advert" not in markdown
     assert "shown" in convert(rgb_style(100))
+    assert "a" + "\u3000" * 100 + "b" in convert(ideographic_spaces(100))
+    assert "abab" in convert(removed_siblings(2))
     doc = normalise(read_post(long_invalid_yaml_line(1000).encode()))
     assert doc.metadata.extra["summary"] == "a" + " " * 1000 + "b"
     assert doc.metadata.extra["tags"] == ["x" + " " * 1000 + "y"]

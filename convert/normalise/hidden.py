@@ -16,7 +16,7 @@ import webcolors
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .context import StepContext, remove_keeping_tail, text_sample
+from .context import StepContext, remove_all_keeping_tails, text_sample
 
 #: Below this contrast ratio against its background, text counts as invisible.
 #: 1.0 is identical colours; #F8F8F8 on white is 1.06, #DDD 1.36, light grey #999 2.85.
@@ -244,12 +244,14 @@ def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
     topmost = _outermost_invisible(root)
     # Report first: removed text is gone afterwards.
     sample = text_sample(topmost)
+    removed = []
     for el in topmost:
         keep = [] if hidden_by_attributes(el) else _visible_descendants(el)
         if keep:
             _strip_invisible_text(el, keep)
         else:
-            remove_keeping_tail(el)
+            removed.append(el)
+    remove_all_keeping_tails(removed)
     ctx.report("remove_hidden", "removed hidden elements and invisible text",
                len(topmost), sample or None)
 

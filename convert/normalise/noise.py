@@ -12,12 +12,20 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .context import StepContext, iter_events, outermost, remove_keeping_tail, text_sample
+from .context import (
+    StepContext,
+    iter_events,
+    outermost,
+    remove_all_keeping_tails,
+    text_sample,
+)
 
 _AD_WORDS = r"(?:广告|廣告|推广|(?<![a-z])(?:ads?|advert\w*|sponsor\w*)(?![a-z]))"
 _AD_START = re.compile(rf"{_AD_WORDS}\S*\s*(?:开始|開始|begin|start)|(?:begin|start)\s*{_AD_WORDS}",
                        re.I)
 _AD_END = re.compile(rf"{_AD_WORDS}\S*\s*(?:结束|結束|end)|end\s*{_AD_WORDS}", re.I)
+#: Longer comments are commented-out markup, never start or end markers.
+_MAX_MARKER_CHARS = 200
 
 # Class or id words of widgets (matched as whole words between - and _).
 _WIDGET_WORDS = (
@@ -90,6 +98,8 @@ def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
     pending_start = None
     for comment in comments:
         text = comment.text.strip()
+        if len(text) > _MAX_MARKER_CHARS:
+            continue  # commented-out markup, not a marker (and "广告\S*" is slow on it)
         if _AD_START.search(text):
             pending_start = comment
         elif _AD_END.search(text) and pending_start is not None:
@@ -125,7 +135,6 @@ def remove_widgets(root: HtmlElement, ctx: StepContext) -> None:
     found = [el for el in root.iter(etree.Element) if el is not root and _is_widget(el)]
     topmost = outermost(found)
     sample = text_sample(topmost)
-    for el in topmost:
-        remove_keeping_tail(el)
+    remove_all_keeping_tails(topmost)
     ctx.report("remove_widgets", "removed widgets (share, reward, copy-code, ads, forms)",
                len(topmost), sample or None)

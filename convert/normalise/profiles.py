@@ -34,7 +34,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 from lxml.html import HtmlElement
 
 from ..model import Diagnostic
-from .context import StepContext, outermost, remove_keeping_tail, text_sample
+from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import CAPTION_MARK
 from .urls import split_url
 
@@ -235,8 +235,7 @@ def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
         doomed = [el for sel in profile.remove for el in sel(root)]
         topmost = outermost(doomed)
         sample = text_sample(topmost)
-        for el in topmost:
-            remove_keeping_tail(el)
+        remove_all_keeping_tails(topmost)
         ctx.report(step, "removed site furniture", len(topmost), sample or None)
         removed_text = _remove_text(root, profile.remove_text)
         ctx.report(step, "removed site text", len(removed_text), " | ".join(removed_text) or None)

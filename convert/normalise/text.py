@@ -21,8 +21,6 @@ _CJK = (
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _WS_RUN = re.compile(r"[ \t\n\r\f\v]+")
 _NEWLINE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
-_INDENT = re.compile(r"^[\s\u3000\u00a0]+")
-_TRAILING = re.compile(r"[\s\u3000\u00a0]+$")
 
 
 def is_cjk(char: str) -> bool:
@@ -85,7 +83,7 @@ def normalise_whitespace(inlines: list[Inline]) -> None:
                     holder.text += " "
         core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
         if not prev_char:
-            core = _INDENT.sub("", core)
+            core = core.lstrip()  # all Unicode spaces, U+3000 and no-break space too
         leaf.text = lead + core
         if core:
             prev_char = core[-1]
@@ -94,7 +92,9 @@ def normalise_whitespace(inlines: list[Inline]) -> None:
     for i, leaf in enumerate(leaves):
         if isinstance(leaf, Text) and (i + 1 == len(leaves) or isinstance(leaves[i + 1],
                                                                           LineBreak)):
-            leaf.text = _TRAILING.sub("", leaf.text)
+            # str.rstrip, not a "\s+$" regex: that rescans a long inner run of spaces
+            # from each of its characters (quadratic).
+            leaf.text = leaf.text.rstrip()
 
 
 def prune_inlines(inlines: list[Inline]) -> list[Inline]:
