@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,17 +226,35 @@ def _normalise_newlines(text: str) -> str:
     return text
 
 
+_BLANK = re.compile(r"\s*")
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each line, without copying the text (bodies run to 20 MB)."""
+    pos = 0
+    while True:
+        end = text.find("\n", pos)
+        if end < 0:
+            yield pos, len(text)
+            return
+        yield pos, end
+        pos = end + 1
+
+
 def _split(text: str) -> tuple[str | None, str, int, bool]:
     """``(yaml text or None, body, file line of the YAML's first line, unclosed?)``."""
-    lines = text.split("\n")
-    start = 0
-    while start < len(lines) and not lines[start].strip():
-        start += 1
-    if start == len(lines) or not _OPEN.fullmatch(lines[start]):
+    spans = enumerate(_line_spans(text))
+    first = next(((i, pos, end) for i, (pos, end) in spans
+                  if not _BLANK.fullmatch(text, pos, end)), None)
+    if first is None:
         return None, text, 0, False
-    for end in range(start + 1, len(lines)):
-        if _CLOSE.fullmatch(lines[end]):
-            return "\n".join(lines[start + 1:end]), "\n".join(lines[end + 1:]), start + 2, False
+    start, pos, end = first
+    if not _OPEN.fullmatch(text, pos, end):
+        return None, text, 0, False
+    yaml_start = end + 1
+    for _, (pos, end) in spans:
+        if _CLOSE.fullmatch(text, pos, end):
+            return text[yaml_start:max(pos - 1, yaml_start)], text[end + 1:], start + 2, False
     return None, text, start + 1, True
 
 

@@ -443,3 +443,16 @@ def test_recovery_strips_nested_quote_pairs() -> None:
     nested = "\"'" * 2000 + "x" + "'\"" * 2000
     mapping, _ = parse_front_matter(f"title: [\nlong: {nested}\n")
     assert mapping["long"] == "x"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", (None, "")),
+    ("\n \n", (None, "\n \n")),
+    ("---\n---\nbody", ("", "body")),
+    ("\n  \n---  \na: 1\nb: 2\n...\nbody\nmore", ("a: 1\nb: 2", "body\nmore")),
+    ("---\na: 1\n---", ("a: 1", "")),
+    ("---\nno close\nbody", (None, "---\nno close\nbody")),
+    ("x\n---\na\n---\n", (None, "x\n---\na\n---\n")),
+])
+def test_split_front_matter_line_by_line(text: str, expected: tuple) -> None:
+    assert split_front_matter(text) == expected
