@@ -168,6 +168,12 @@ def removed_siblings(n: int) -> str:
     return post("<p>" + "<!-- c -->ab" * n + "<span hidden>x</span>cd" * n + "</p>")
 
 
+def alias_expansion(n: int) -> str:
+    # n values through aliases, under the budget: title, categories and author use them.
+    front = "a: &a [" + ", ".join(["x"] * 100) + "]\nb: &b [" + ", ".join(["*a"] * (n // 100))
+    return post("<p>x</p>", front + "]\ntitle: *b\ncategories: *b\nauthor: *b")
+
+
 HANGS: dict[str, tuple[Callable[[int], str], int]] = {
     # name: (post of size n, n for the ×1 run); ×1 each took seconds before, ×10 minutes.
     "unclosed_pre": (unclosed_pre, 2_000),
@@ -177,6 +183,7 @@ HANGS: dict[str, tuple[Callable[[int], str], int]] = {
     "ideographic_spaces": (ideographic_spaces, 20_000),
     "long_comment": (long_comment, 20_000),
     "removed_siblings": (removed_siblings, 5_000),
+    "alias_expansion": (alias_expansion, 2_000),
 }
 
 
@@ -198,6 +205,7 @@ def test_hang_cases_convert_through_the_cli(tmp_path: Path) -> None:
     assert "a" + "\u3000" * 200_000 + "b" in out["ideographic_spaces"]  # inner: kept
     assert "text" in out["long_comment"]
     assert ("ab" * 50_000 + "cd" * 50_000) in out["removed_siblings"]
+    assert "categories:\n- x\n" in out["alias_expansion"]
     assert "long_yaml_line.md: warning: front matter is not valid YAML" in run.stderr
 
 
