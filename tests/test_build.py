@@ -269,3 +269,13 @@ def test_flatten_leaves_shallow_trees_alone() -> None:
     before = etree.tostring(root)
     assert flatten_deep_nesting(root, max_depth=4) == 0
     assert etree.tostring(root) == before
+
+
+def test_adjacent_text_pieces_merged_once() -> None:
+    from convert.normalise.text import prune_inlines
+
+    single = Text("a")
+    merged = prune_inlines([single, Strong([]), Text(""), LineBreak(), Text("b"), Text("c"),
+                            Strong([Text("d"), Text("e")]), Text("f")])
+    assert merged == [Text("a"), LineBreak(), Text("bc"), Strong([Text("de")]), Text("f")]
+    assert merged[0] is single

@@ -100,18 +100,25 @@ def normalise_whitespace(inlines: list[Inline]) -> None:
 def prune_inlines(inlines: list[Inline]) -> list[Inline]:
     """Drop empty Text nodes and empty containers; merge adjacent Text nodes."""
     out: list[Inline] = []
+    run: list[Text] = []  # adjacent Text nodes, joined once (pairwise is quadratic)
+
+    def end_run() -> None:
+        if run:
+            out.append(run[0] if len(run) == 1 else Text("".join(t.text for t in run)))
+            run.clear()
+
     for node in inlines:
         if isinstance(node, CONTAINER_INLINES):
             node.children = prune_inlines(node.children)
             if not node.children:
                 continue
         elif isinstance(node, Text):
-            if not node.text:
-                continue
-            if out and isinstance(out[-1], Text):
-                out[-1] = Text(out[-1].text + node.text)
-                continue
+            if node.text:
+                run.append(node)
+            continue
+        end_run()
         out.append(node)
+    end_run()
     return out
 
 
