@@ -398,14 +398,14 @@ def test_read_post_raises_only_read_error(data: bytes) -> None:
 
 
 def test_aliases_within_the_budget_load() -> None:
-    from convert.reader import load_yaml
+    from convert.front_matter import load_yaml
 
     data = load_yaml("a: &a [x, y]\nb: [*a, *a]\n")
     assert data == {"a": ["x", "y"], "b": [["x", "y"], ["x", "y"]]}
 
 
 def test_aliases_expanding_past_the_budget_are_a_read_error() -> None:
-    from convert.reader import MAX_YAML_VALUES, load_yaml
+    from convert.front_matter import MAX_YAML_VALUES, load_yaml
 
     # 3 levels of 100 aliases each: 1,000,000 values from four short lines.
     bomb = "a: &a [" + ", ".join(["x"] * 100) + "]\n"
@@ -424,7 +424,7 @@ def test_self_containing_alias_is_a_read_error() -> None:
 
 
 def test_many_values_without_aliases_are_refused_too() -> None:
-    from convert.reader import load_yaml
+    from convert.front_matter import load_yaml
 
     with pytest.raises(ReadError, match="too many values"):
         load_yaml("tags: [" + ", ".join(["x"] * 100_001) + "]")
