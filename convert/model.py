@@ -339,22 +339,38 @@ def json_schema() -> dict[str, Any]:
 
 
 def iter_blocks(blocks: list[Block]) -> Iterator[Block]:
-    """Every block in reading order, including those inside quotes and list items."""
-    for block in blocks:
+    """Every block in reading order, including those inside quotes and list items.
+
+    Iterative (a stack of pending lists), so a document nested to any depth is safe.
+    """
+    stack: list[Iterator[Block]] = [iter(blocks)]
+    while stack:
+        block = next(stack[-1], None)
+        if block is None:
+            stack.pop()
+            continue
         yield block
         if isinstance(block, Quote):
-            yield from iter_blocks(block.children)
+            stack.append(iter(block.children))
         elif isinstance(block, ListBlock):
-            for item in block.items:
-                yield from iter_blocks(item)
+            stack.append(b for item in block.items for b in item)
+
+
+def iter_inlines(inlines: list[Inline]) -> Iterator[Inline]:
+    """Every inline in reading order, containers before what they contain. Iterative."""
+    stack: list[Iterator[Inline]] = [iter(inlines)]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+            continue
+        yield node
+        if isinstance(node, CONTAINER_INLINES):
+            stack.append(iter(node.children))
 
 
 def _inline_images(inlines: list[Inline]) -> Iterator[str]:
-    for node in inlines:
-        if isinstance(node, Image):
-            yield node.src
-        elif isinstance(node, CONTAINER_INLINES):
-            yield from _inline_images(node.children)
+    return (node.src for node in iter_inlines(inlines) if isinstance(node, Image))
 
 
 def image_sources(blocks: list[Block]) -> list[str]:
@@ -377,13 +393,11 @@ def image_sources(blocks: list[Block]) -> list[str]:
 def inline_text(inlines: list[Inline]) -> str:
     """The plain text of a run of inlines (line breaks become newlines)."""
     parts: list[str] = []
-    for node in inlines:
+    for node in iter_inlines(inlines):
         if isinstance(node, (Text, Code)):
             parts.append(node.text)
         elif isinstance(node, LineBreak):
             parts.append("\n")
         elif isinstance(node, Image):
             parts.append(node.alt)
-        elif isinstance(node, CONTAINER_INLINES):
-            parts.append(inline_text(node.children))
     return "".join(parts)

@@ -2,18 +2,19 @@
 
 The steps are public so other readers (and tests) can reuse them:
 :func:`decode` (bytes → text), :func:`split_front_matter` (text → YAML text + body) and
-:func:`parse_front_matter` (YAML text → mapping). :func:`read_post` runs all three.
+:func:`parse_front_matter` (YAML text → mapping, in :mod:`convert.front_matter`).
+:func:`read_post` runs all three.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from convert.front_matter import ReadError, parse_front_matter
 from convert.model import Diagnostic
 
 __all__ = [
@@ -26,13 +27,6 @@ __all__ = [
 ]
 
 _STEP = "read"
-
-# The C loader is several times faster; both are "safe" (no arbitrary objects).
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class ReadError(ValueError):
-    """The input cannot be read as a post. One short line, without the file path."""
 
 
 @dataclass
@@ -225,17 +219,35 @@ def _normalise_newlines(text: str) -> str:
     return text
 
 
+_BLANK = re.compile(r"\s*")
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each line, without copying the text (bodies run to 20 MB)."""
+    pos = 0
+    while True:
+        end = text.find("\n", pos)
+        if end < 0:
+            yield pos, len(text)
+            return
+        yield pos, end
+        pos = end + 1
+
+
 def _split(text: str) -> tuple[str | None, str, int, bool]:
     """``(yaml text or None, body, file line of the YAML's first line, unclosed?)``."""
-    lines = text.split("\n")
-    start = 0
-    while start < len(lines) and not lines[start].strip():
-        start += 1
-    if start == len(lines) or not _OPEN.fullmatch(lines[start]):
+    spans = enumerate(_line_spans(text))
+    first = next(((i, pos, end) for i, (pos, end) in spans
+                  if not _BLANK.fullmatch(text, pos, end)), None)
+    if first is None:
         return None, text, 0, False
-    for end in range(start + 1, len(lines)):
-        if _CLOSE.fullmatch(lines[end]):
-            return "\n".join(lines[start + 1:end]), "\n".join(lines[end + 1:]), start + 2, False
+    start, pos, end = first
+    if not _OPEN.fullmatch(text, pos, end):
+        return None, text, 0, False
+    yaml_start = end + 1
+    for _, (pos, end) in spans:
+        if _CLOSE.fullmatch(text, pos, end):
+            return text[yaml_start:max(pos - 1, yaml_start)], text[end + 1:], start + 2, False
     return None, text, start + 1, True
 
 
@@ -248,149 +260,6 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
     """
     yaml_text, body, _, _ = _split(_normalise_newlines(text))
     return yaml_text, body
-
-
-def parse_front_matter(yaml_text: str, *, first_line: int = 1
-                       ) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """Load front-matter YAML safely: ``(mapping, warnings)``.
-
-    Invalid YAML is recovered line by line (with a warning); a non-mapping gives ``{}``.
-    ``first_line`` is the file line of the YAML's first line, for messages.
-    """
-    yaml_text = _join_cjk_lines(yaml_text)
-    try:
-        data = yaml.load(yaml_text, Loader=_LOADER)
-    except Exception as exc:  # PyYAML also raises ValueError (`date: 2021-02-30`) etc.
-        mapping = _recover(yaml_text)
-        problem = _describe(exc, first_line)
-        return mapping, [_warning(f"front matter is not valid YAML ({problem}); "
-                                  f"recovered {len(mapping)} keys line by line")]
-    if data is None:
-        return {}, []
-    if not isinstance(data, dict):
-        return {}, [_warning(f"front matter is not a mapping (a YAML {_yaml_kind(data)}); "
-                             "ignored")]
-    return {_key(k): v for k, v in data.items()}, []
-
-
-# A line break inside a multi-line scalar, between two CJK characters. YAML folds it
-# into a space, which Chinese and Japanese do not have: join the lines instead. A next
-# line that starts a key (``名称: x``) or a list item is structure, and is left alone.
-_CJK_RANGE = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
-_CJK_LINE_BREAK = re.compile(
-    f"(?<=[{_CJK_RANGE}])[ \t]*\n[ \t]*(?=[{_CJK_RANGE}])(?![^\n]*?:(?:[ \t]|$))")
-
-
-def _join_cjk_lines(yaml_text: str) -> str:
-    return _CJK_LINE_BREAK.sub("", yaml_text) if "\n" in yaml_text else yaml_text
-
-
-def _key(key: Any) -> str:
-    # YAML 1.1 types keys too (`no:` → False, `1:` → 1); the mapping is keyed by str.
-    return key if isinstance(key, str) else str(key)
-
-
-def _yaml_kind(data: Any) -> str:
-    if isinstance(data, list):
-        return "list"
-    if isinstance(data, str):
-        return "string"
-    return type(data).__name__
-
-
-def _describe(exc: Exception, first_line: int) -> str:
-    problem = getattr(exc, "problem", None)
-    mark = getattr(exc, "problem_mark", None)
-    if problem and mark is not None:
-        return f"{problem}, line {mark.line + first_line}"
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-# --- line-by-line recovery for front matter that a generator built by string formatting
-
-_KEY_LINE = re.compile(r"(?P<key>\w[\w.\-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*")
-_ITEM_LINE = re.compile(r"-(?:[ \t]+(?P<item>.*?))?[ \t]*")
-_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*")
-_QUOTES = "'\""
-
-
-def _recover(yaml_text: str) -> dict[str, Any]:
-    """Rebuild the mapping from ``key: value`` lines, ``- item`` lists and continuations."""
-    result: dict[str, Any] = {}
-    key: str | None = None
-    lines: list[str] = []  # the scalar: first value, then continuation lines
-    items: list[str] | None = None
-
-    def finish() -> None:
-        if key is None:
-            return
-        if items is not None:
-            result[key] = [_recover_scalar([item]) for item in items]
-        else:
-            result[key] = _recover_scalar(lines)
-
-    for line in yaml_text.split("\n"):
-        stripped = line.strip()
-        if not stripped:
-            if key is not None and items is None and lines:
-                lines.append("")  # a blank line inside a multi-line scalar
-            continue
-        match = _KEY_LINE.fullmatch(line)
-        if match:
-            finish()
-            key, items = match["key"], None
-            value = match["value"]
-            lines = [value] if value else []
-            continue
-        if line.startswith("#") or key is None:
-            continue  # a comment, or stray text before the first key
-        item = _ITEM_LINE.fullmatch(stripped)
-        if item and (items is not None or not any(lines)):
-            items = items if items is not None else []
-            items.append(item["item"] or "")
-        elif items:
-            items[-1] = f"{items[-1]} {stripped}".strip()
-        else:
-            lines.append(stripped)
-    finish()
-    return result
-
-
-def _recover_scalar(lines: list[str]) -> Any:
-    while lines and not lines[-1]:
-        lines = lines[:-1]
-    if not lines:
-        return None
-    if _BLOCK_SCALAR.fullmatch(lines[0]):
-        rest = lines[1:]
-        return ("\n".join(rest) if lines[0].startswith("|") else _fold(rest)) + "\n"
-    raw = "\n".join(lines)
-    try:
-        value = yaml.load(raw, Loader=_LOADER)
-    except Exception:  # any failure means "not YAML on its own either"
-        pass
-    else:
-        # `title: Note: x` would load as a mapping: keep it as text instead.
-        if not isinstance(value, dict) and (not isinstance(value, list) or raw[0] == "["):
-            return value
-    text = _fold(lines).strip()
-    while len(text) >= 2 and text[0] == text[-1] and text[0] in _QUOTES:
-        text = text[1:-1]
-    return text
-
-
-def _fold(lines: list[str]) -> str:
-    # As YAML folds a multi-line scalar: lines join with a space, a blank line is "\n".
-    out = ""
-    for line in lines:
-        if not line:
-            out += "\n"
-        elif out and not out.endswith("\n"):
-            out += " " + line
-        else:
-            out += line
-    return out
 
 
 # ---------------------------------------------------------------- the whole step

@@ -213,3 +213,69 @@ def test_unsplittable_urls_are_dropped_keeping_text() -> None:
     blocks = build('<p><a href="http://[::1">x</a><img src="http://[::1/a" alt="A">'
                    '<iframe src="http://[x"></iframe></p>')
     assert blocks == [Paragraph([Text("x[A]")])]
+
+
+# ---------------------------------------------------------------- deep nesting
+
+
+def test_protect_code_scans_unclosed_and_several_blocks() -> None:
+    assert protect_code("<pre>a<x></pre>b<x><PRE class=c>d<y></PRE >") == (
+        "<pre>a&lt;x></pre>b<x><PRE class=c>d&lt;y></PRE >")
+    assert protect_code("<pre>a<x>" + "<pre>" * 100) == "<pre>a<x>" + "<pre>" * 100
+    assert protect_code("<pre no end") == "<pre no end"
+
+
+def test_limit_nesting_drops_only_the_runaway_tags() -> None:
+    from convert.normalise.html import limit_nesting
+
+    assert limit_nesting("<b><i><u>x</u></i></b>", limit=2) == "<b><i>x</i></b>"
+    assert limit_nesting("<div><div><div>x</div>y</div></div>", limit=2) == (
+        "<div><div><br>x<br>y</div></div>")
+    # Void and self-closing elements do not open; comments are skipped whole.
+    assert limit_nesting("<b><br><img src=x/><!--<i>--><i>x</i></b>", limit=2) == (
+        "<b><br><img src=x/><!--<i>--><i>x</i></b>")
+    # An end tag closes the innermost element of its name, and those inside it.
+    assert limit_nesting("<div><p><b>x</div><i><u>y</u></i>", limit=3) == (
+        "<div><p><b>x</div><i><u>y</u></i>")
+
+
+def test_flatten_keeps_text_order_breaks_images_and_code() -> None:
+    from lxml import etree
+
+    from convert.normalise.depth import flatten_deep_nesting
+
+    root = parse_body("<div><div><p>one<b>two</b></p><span>three<br>four</span>"
+                      "<img src='https://e.x/i.png'>five<pre><code class='language-py'>"
+                      "a<span>&lt;b</span><br>c</code></pre>six</div></div>")
+    assert flatten_deep_nesting(root, max_depth=1) == 4  # div, p, b, span
+    assert max(len(list(el.iterancestors())) for el in root.iter()) <= 4
+    outer = root[0]
+    # Markers where the inner <div> and the <p> start and end.
+    assert [child.tag for child in outer] == ["div", "div", "div", "br", "img", "pre", "div"]
+    assert etree.tostring(outer[5], encoding="unicode", with_tail=False) == (
+        '<pre><code class="language-py">a&lt;b\nc</code></pre>')
+    blocks = Builder().build(root)
+    assert texts(blocks) == ["onetwo", "three\nfour", "five", "six"]
+    code = next(b for b in blocks if isinstance(b, CodeBlock))
+    assert (code.text, code.language) == ("a<b\nc", "py")
+
+
+def test_flatten_leaves_shallow_trees_alone() -> None:
+    from lxml import etree
+
+    from convert.normalise.depth import flatten_deep_nesting
+
+    root = parse_body("<div><ul><li><b>x</b></li></ul></div>")
+    before = etree.tostring(root)
+    assert flatten_deep_nesting(root, max_depth=4) == 0
+    assert etree.tostring(root) == before
+
+
+def test_adjacent_text_pieces_merged_once() -> None:
+    from convert.normalise.text import prune_inlines
+
+    single = Text("a")
+    merged = prune_inlines([single, Strong([]), Text(""), LineBreak(), Text("b"), Text("c"),
+                            Strong([Text("d"), Text("e")]), Text("f")])
+    assert merged == [Text("a"), LineBreak(), Text("bc"), Strong([Text("de")]), Text("f")]
+    assert merged[0] is single

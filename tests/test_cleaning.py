@@ -875,3 +875,85 @@ def test_bad_profile_file_is_usage_error(tmp_path: Path, command: str) -> None:
     assert len(lines) == 1 and str(bad) in lines[0] and "bad CSS selector" in lines[0]
     assert run.stdout == ""
 
+
+
+# ---------------------------------------------------------------- linear-time rewrites
+
+
+def test_outermost_keeps_only_elements_not_inside_another() -> None:
+    from convert.normalise.context import outermost
+
+    root = html.fromstring("<div><p id=a><b id=b>x</b></p><p id=c><i id=d>y</i></p></div>")
+    found = [root.get_element_by_id(i) for i in ("b", "a", "d")]
+    assert [el.get("id") for el in outermost(found)] == ["a", "d"]
+
+
+def test_iter_events_in_document_order() -> None:
+    from convert.normalise.context import iter_events
+
+    root = html.fromstring("<div>a<b>b</b>c<!--d-->e</div>")
+    events = [(kind, el.tag if isinstance(el.tag, str) else "comment")
+              for kind, el in iter_events(root)]
+    assert events == [("start", "div"), ("text", "div"), ("start", "b"), ("text", "b"),
+                      ("end", "b"), ("tail", "b"), ("start", "comment"), ("text", "comment"),
+                      ("end", "comment"), ("tail", "comment"), ("end", "div")]
+
+
+def test_several_ad_blocks_removed_in_one_walk() -> None:
+    blocks, diagnostics = clean(
+        "<div><p>one</p><!--广告开始--><p>ad 1</p><!--广告结束--><p>two</p>"
+        "<section><!-- ad start -->ad 2 text<b>ad 2</b><!-- ad end -->three</section>"
+        "<!--广告开始--><div><p>ad 3</p></div><!--广告结束--></div><p>four</p>")
+    assert [inline_text(b.children) for b in blocks] == ["one", "two", "three", "four"]
+    report = next(d for d in diagnostics if d.step == "remove_ad_blocks")
+    assert report.count == 3 and "ad 1" in report.sample
+
+
+@pytest.mark.parametrize("value", ["rgb(", "rgb(rgb(1,2,3)", "rgba(  10%  ,", "rgb(var(--x))"])
+def test_colour_tokens_of_broken_rgb_values(value: str) -> None:
+    from convert.normalise.hidden import _color_tokens
+
+    tokens = _color_tokens(value)
+    assert all(parse_color(t) is not None or t.isalpha() for t in tokens if "rgb" in t)
+    assert _color_tokens("url(x.png) rgb(1, 2, 3) no-repeat #fff")[:2] == ["rgb(1, 2, 3)", "#fff"]
+
+
+@pytest.mark.parametrize(("size", "zero"), [("0", True), ("0px", True), ("0.0em", True),
+                                            (".0", True), ("00.", True), ("0.5px", False),
+                                            ("10px", False), ("0" * 5000 + "1", False)])
+def test_zero_font_size(size: str, zero: bool) -> None:
+    from convert.normalise.hidden import _ZERO
+
+    assert bool(_ZERO.match(size)) is zero
+
+
+def test_background_carried_down_nested_elements() -> None:
+    # White text on a dark background set three levels up is visible; on the light
+    # half-transparent layer above white it is not.
+    shown = ('<div style="background:#000"><div><div><font color="#fff">shown</font>'
+             '</div></div></div>')
+    hidden = ('<div style="background-color: rgba(250,250,250,0.5)"><span><font color="#fff">'
+              'gone</font></span></div><p>kept</p>')
+    assert [inline_text(b.children) for b in build(shown)] == ["shown"]
+    assert [inline_text(b.children) for b in build(hidden)] == ["kept"]
+
+
+def test_visible_colour_deep_inside_invisible_text_kept() -> None:
+    body = ('<font color="#fefefe">mark<span>more mark<b><font color="#000">deep'
+            '</font></b> tail mark</span> end mark</font>')
+    assert [inline_text(b.children) for b in build(body)] == ["deep"]
+
+
+def test_caption_after_a_big_element_is_not_its_images_caption() -> None:
+    big = "<div>" + "<span></span>" * 40 + "<img src='https://e.x/a.png'></div>"
+    blocks = build(big + "<p class='caption'>not a caption</p>")
+    assert not any(isinstance(b, Figure) and b.caption for b in blocks)
+
+
+def test_profile_matching_survives_self_containing_lists() -> None:
+    from convert.normalise.profiles import _flat_strings
+
+    loop: list = ["a"]
+    loop.append(loop)
+    assert _flat_strings(loop) == {"a"}
+    assert _flat_strings([" x ", ["y", ["z"]]]) == {"x", "y", "z"}

@@ -392,3 +392,67 @@ def test_read_post_raises_only_read_error(data: bytes) -> None:
         assert isinstance(post.metadata, dict)
         assert all(isinstance(k, str) for k in post.metadata)
         assert "\r" not in post.body
+
+
+# ---------------------------------------------------------------- hostile YAML
+
+
+def test_aliases_within_the_budget_load() -> None:
+    from convert.front_matter import load_yaml
+
+    data = load_yaml("a: &a [x, y]\nb: [*a, *a]\n")
+    assert data == {"a": ["x", "y"], "b": [["x", "y"], ["x", "y"]]}
+
+
+def test_aliases_expanding_past_the_budget_are_a_read_error() -> None:
+    from convert.front_matter import MAX_YAML_VALUES, load_yaml
+
+    # 3 levels of 100 aliases each: 1,000,000 values from four short lines.
+    bomb = "a: &a [" + ", ".join(["x"] * 100) + "]\n"
+    bomb += "b: &b [" + ", ".join(["*a"] * 100) + "]\n"
+    bomb += "c: [" + ", ".join(["*b"] * 100) + "]\n"
+    with pytest.raises(ReadError, match=f"YAML aliases expand too far .over {MAX_YAML_VALUES:,}"):
+        load_yaml(bomb)
+    with pytest.raises(ReadError, match="YAML aliases expand too far"):
+        read_post(f"---\n{bomb}title: t\n---\nbody".encode())
+
+
+def test_self_containing_alias_is_a_read_error() -> None:
+    for front in ("categories: &c [*c, *c]", "author: &m {name: *m}"):
+        with pytest.raises(ReadError, match="alias refers to the value that contains it"):
+            read_post(f"---\ntitle: t\n{front}\n---\nbody".encode())
+
+
+def test_many_values_without_aliases_are_refused_too() -> None:
+    from convert.front_matter import load_yaml
+
+    with pytest.raises(ReadError, match="too many values"):
+        load_yaml("tags: [" + ", ".join(["x"] * 100_001) + "]")
+
+
+def test_recovery_keeps_values_of_long_lines_with_inner_spaces() -> None:
+    yaml_text = "title: [\nsummary: a" + " " * 500 + "b   \ntags:\n - x  y  \n   more\n"
+    mapping, warnings = parse_front_matter(yaml_text)
+    assert mapping["summary"] == "a" + " " * 500 + "b"
+    assert mapping["tags"] == ["x  y more"]
+    assert len(warnings) == 1
+
+
+def test_recovery_strips_nested_quote_pairs() -> None:
+    # Not YAML on its own either: the matching quote pairs around it are taken off.
+    nested = "\"'" * 2000 + "x" + "'\"" * 2000
+    mapping, _ = parse_front_matter(f"title: [\nlong: {nested}\n")
+    assert mapping["long"] == "x"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", (None, "")),
+    ("\n \n", (None, "\n \n")),
+    ("---\n---\nbody", ("", "body")),
+    ("\n  \n---  \na: 1\nb: 2\n...\nbody\nmore", ("a: 1\nb: 2", "body\nmore")),
+    ("---\na: 1\n---", ("a: 1", "")),
+    ("---\nno close\nbody", (None, "---\nno close\nbody")),
+    ("x\n---\na\n---\n", (None, "x\n---\na\n---\n")),
+])
+def test_split_front_matter_line_by_line(text: str, expected: tuple) -> None:
+    assert split_front_matter(text) == expected

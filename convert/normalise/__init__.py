@@ -1,7 +1,9 @@
 """The normaliser: the only part that knows HTML soup.
 
 It parses the body, runs the ordered cleaning :data:`~convert.normalise.steps.STEPS`,
-builds model blocks and normalises the metadata into a :class:`~convert.model.Document`.
+flattens nesting deeper than :data:`~convert.normalise.depth.MAX_DEPTH` (keeping the text,
+with a warning), builds model blocks and normalises the metadata into a
+:class:`~convert.model.Document`. Every pass is linear in the size of the body.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import PurePath
 from ..model import Diagnostic, Document, Heading, inline_text
 from ..reader import RawPost
 from .build import Builder, plain_text
+from .depth import MAX_DEPTH, flatten_deep_nesting
 from .html import parse_body
 from .metadata import normalise_metadata
 from .profiles import SiteProfile, available_profiles
@@ -49,6 +52,12 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
     root = parse_body(raw.body)
     for step in steps:
         step(root, ctx)
+    flattened = flatten_deep_nesting(root)
+    if flattened:
+        ctx.diagnostics.append(Diagnostic(
+            "warning", "build", f"HTML nested deeper than {MAX_DEPTH} levels: elements "
+            "below that depth flattened (text kept; lists, quotes, tables and formatting "
+            "there lost their nesting)", flattened))
     blocks = Builder().build(root)
 
     text = plain_text(blocks)

@@ -41,6 +41,7 @@ from ..model import (
     TableCell,
     Text,
     inline_text,
+    iter_blocks,
 )
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
@@ -134,6 +135,14 @@ class Builder:
     """Turns one cleaned ``<body>`` into a list of blocks."""
 
     def build(self, root: HtmlElement) -> list[Block]:
+        # Elements with a flow breaker somewhere inside, found in one pass (asking each
+        # inline element for all its descendants is quadratic in the nesting depth).
+        self._holds_breaker: set[etree._Element] = set()
+        for breaker in root.iter(*FLOW_BREAKERS):
+            node = breaker.getparent()
+            while node is not None and node not in self._holds_breaker:
+                self._holds_breaker.add(node)
+                node = node.getparent()
         flow = _Flow()
         self._children_into(root, flow, in_paragraph=False)
         flow.flush()
@@ -193,7 +202,7 @@ class Builder:
             flow.flush()
             self._children_into(el, flow, in_paragraph=False)
             flow.flush()
-        elif _has_flow_breaker(el):
+        elif el in self._holds_breaker:
             # An inline wrapper around blocks or images (``<span><p>…``): unwrap it.
             self._children_into(el, flow, in_paragraph)
         else:
@@ -369,10 +378,6 @@ class Builder:
         return inner
 
 
-def _has_flow_breaker(el: etree._Element) -> bool:
-    return any(_tag(d) in FLOW_BREAKERS for d in el.iterdescendants())
-
-
 def _owning_table(row: etree._Element) -> etree._Element | None:
     for ancestor in row.iterancestors():
         if _tag(ancestor) == "table":
@@ -437,13 +442,9 @@ def _language_name(token: str) -> str | None:
 def plain_text(blocks: list[Block]) -> str:
     """Readable text of blocks (for language detection and statistics)."""
     parts: list[str] = []
-    for block in blocks:
+    for block in iter_blocks(blocks):  # list items and quotes included, in order
         if isinstance(block, (Paragraph, Heading)):
             parts.append(inline_text(block.children))
-        elif isinstance(block, ListBlock):
-            parts.extend(plain_text(item) for item in block.items)
-        elif isinstance(block, Quote):
-            parts.append(plain_text(block.children))
         elif isinstance(block, Figure):
             parts.append(inline_text(block.caption))
         elif isinstance(block, Table):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,28 +37,95 @@ class StepContext:
 Step = Callable[[HtmlElement, StepContext], None]
 
 
-def remove_keeping_tail(el: etree._Element) -> None:
-    """Remove an element but keep the text that follows it (its ``tail``)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail = el.tail
-    if tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
+def remove_all_keeping_tails(elements: Iterable[etree._Element]) -> None:
+    """Remove elements but keep the text that follows each (its ``tail``).
+
+    In linear time: removing siblings one by one appends each tail to the same growing
+    string (the text before them), quadratic for thousands of removals in one parent;
+    here each affected parent is rebuilt once. Elements inside others given go with them.
+    """
+    doomed = set(elements)
+    parents = dict.fromkeys(el.getparent() for el in doomed)
+    parents.pop(None, None)
+    for parent in parents:
+        holder: etree._Element | None = None  # None: the text goes to parent.text
+        texts = [parent.text or ""]
+        for child in list(parent):
+            if child in doomed:
+                texts.append(child.tail or "")
+                parent.remove(child)
+                continue
+            _set_text_after(parent, holder, "".join(texts))
+            holder, texts = child, [child.tail or ""]
+        _set_text_after(parent, holder, "".join(texts))
+
+
+def _set_text_after(parent: etree._Element, holder: etree._Element | None, text: str) -> None:
+    if holder is None:
+        parent.text = text or None
+    else:
+        holder.tail = text or None
 
 
 def text_sample(elements: list[etree._Element]) -> str:
     parts = []
+    total = 0
     for el in elements:
         if isinstance(el, etree._Comment):
             parts.append(el.text or "")
         else:
             parts.append("".join(el.itertext()))
-        if sum(len(p) for p in parts) > SAMPLE_CHARS:
+        total += len(parts[-1])
+        if total > SAMPLE_CHARS:
             break
     return " | ".join(p for p in parts if p.strip())
+
+
+def outermost(elements: Iterable[etree._Element]) -> list[etree._Element]:
+    """The elements not inside another of ``elements``, in the order given.
+
+    Linear in the tree size whatever its depth: each ancestor is looked at once and its
+    answer remembered (asking every element for all its ancestors is quadratic on a
+    deeply nested page).
+    """
+    chosen = list(dict.fromkeys(elements))
+    found = set(chosen)
+    covered: dict[etree._Element, bool] = {}  # node → an ancestor of it is in `found`
+    out = []
+    for el in chosen:
+        path = []
+        node = el.getparent()
+        inside = False
+        while node is not None:
+            if node in covered:
+                inside = covered[node]
+                break
+            if node in found:
+                inside = True
+                break
+            path.append(node)
+            node = node.getparent()
+        for visited in path:
+            covered[visited] = inside
+        if not inside:
+            out.append(el)
+    return out
+
+
+def iter_events(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
+    """Document order as events: ("start", el), ("text", el), ("end", el), ("tail", el)
+    for ``root`` and every node under it (comments too). Iterative: safe at any depth.
+    """
+    stack: list[tuple[etree._Element, bool]] = [(root, False)]
+    while stack:
+        el, closing = stack.pop()
+        if closing:
+            yield "end", el
+            if el.tail and el is not root:
+                yield "tail", el
+            continue
+        yield "start", el
+        if el.text:
+            yield "text", el
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))

@@ -27,16 +27,28 @@ def _is_caption(el: etree._Element) -> bool:
     return bool(_CAPTION_CLASS.search(el.get("class") or ""))
 
 
+# An image's wrapper is small; a bigger element is never one (and is not searched:
+# scanning every caption's predecessor whole is quadratic on nested captions).
+_MAX_WRAPPER_NODES = 30
+
+
 def _lone_image(el: etree._Element) -> etree._Element | None:
     """The only image in ``el`` (or ``el`` itself) when ``el`` holds no text."""
     if el.tag == "img":
         return el
     if el.tag == "figure":
         return None
-    images = list(el.iter("img"))
-    if len(images) != 1 or "".join(el.itertext()).strip():
-        return None
-    return images[0]
+    images = []
+    for count, node in enumerate(el.iter()):
+        if count >= _MAX_WRAPPER_NODES:
+            return None
+        if node.tag == "img":
+            images.append(node)
+        text = node.text if isinstance(node.tag, str) else None
+        tail = node.tail if node is not el else None
+        if (text and text.strip()) or (tail and tail.strip()):
+            return None
+    return images[0] if len(images) == 1 else None
 
 
 def attach_captions(root: HtmlElement, ctx: StepContext) -> None:

@@ -16,7 +16,7 @@ import webcolors
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .context import StepContext, remove_keeping_tail, text_sample
+from .context import StepContext, remove_all_keeping_tails, text_sample
 
 #: Below this contrast ratio against its background, text counts as invisible.
 #: 1.0 is identical colours; #F8F8F8 on white is 1.06, #DDD 1.36, light grey #999 2.85.
@@ -24,8 +24,12 @@ MIN_CONTRAST = 1.3
 WHITE = (1.0, 1.0, 1.0)
 
 RGB = tuple[float, float, float]
-_ZERO = re.compile(r"^[+-]?(?=\.?\d)0*\.?0*(px|pt|em|rem|%|ex|ch|vw|vh)?$")
-_RGB_FUNC = re.compile(r"rgba?\(\s*([^)]*)\)")
+# "0", "0.", "0.00", ".0" with a unit; one way to match each string (no backtracking
+# blow-up on a long run of zeros).
+_ZERO = re.compile(r"^[+-]?(?:0+(?:\.0*)?|\.0+)(px|pt|em|rem|%|ex|ch|vw|vh)?$")
+# Arguments stop at the next parenthesis: an unclosed "rgb(" then fails at once
+# instead of scanning to the end of the value for every "rgb(" in it.
+_RGB_FUNC = re.compile(r"rgba?\(([^()]*)\)")
 _HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b")
 
 
@@ -177,31 +181,77 @@ def is_invisible(el: etree._Element) -> bool:
     return hidden_by_attributes(el) or _colour_invisible(el, _own_colour(el))
 
 
+def _background_over(el: etree._Element, behind: RGB) -> RGB:
+    """The background an element's content sits on: its own (if any) over ``behind``."""
+    color = _own_background(el)
+    return behind if color is None else _blend(color, behind)
+
+
+def _invisible_on(el: etree._Element, background: RGB) -> bool:
+    """:func:`is_invisible` with the background behind ``el`` already known."""
+    if hidden_by_attributes(el):
+        return True
+    value = _own_colour(el)
+    color = parse_color(value) if value else None
+    return color is not None and contrast(_blend(color, background), background) < MIN_CONTRAST
+
+
+def _may_hide(el: etree._Element) -> bool:
+    return el.get("hidden") is not None or bool(el.get("style")) or el.tag == "font"
+
+
+def _children_on(el: etree._Element, background: RGB) -> list[tuple[etree._Element, RGB]]:
+    """Child elements paired with the background behind them, last child first (for a
+    stack: document order when popped)."""
+    return [(child, background) for child in reversed(el) if isinstance(child.tag, str)]
+
+
+def _outermost_invisible(root: etree._Element) -> list[etree._Element]:
+    """Invisible elements not inside another one, in document order.
+
+    One walk from the top, carrying the background down (asking every element for its
+    ancestors' backgrounds is quadratic on a deeply nested page).
+    """
+    parent = root.getparent()
+    stack = [(root, background_of(parent) if parent is not None else WHITE)]
+    found = []
+    while stack:
+        el, behind = stack.pop()
+        background = _background_over(el, behind)
+        if _may_hide(el) and _invisible_on(el, background):
+            found.append(el)  # what is inside goes with it
+            continue
+        stack.extend(_children_on(el, background))
+    return found
+
+
 def _visible_descendants(el: etree._Element) -> list[etree._Element]:
-    """Children of an invisibly coloured element that set a visible colour of their own
-    (colour is inherited, so they show)."""
-    return [child for child in el.iter(etree.Element)
-            if child is not el and _own_colour(child) and not is_invisible(child)]
+    """Descendants of an invisibly coloured element that set a visible colour of their
+    own (colour is inherited, so they show)."""
+    out = []
+    stack = _children_on(el, background_of(el))
+    while stack:
+        child, behind = stack.pop()
+        background = _background_over(child, behind)
+        if _own_colour(child) and not _invisible_on(child, background):
+            out.append(child)
+        stack.extend(_children_on(child, background))
+    return out
 
 
 def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
     """Remove elements a reader could not see, and their text."""
-    hidden = []
-    for el in root.iter(etree.Element):
-        if el.get("hidden") is None and not el.get("style") and el.tag != "font":
-            continue
-        if is_invisible(el):
-            hidden.append(el)
-    # Report first (removed text is gone afterwards); skip ones inside removed ones.
-    hidden_set = set(hidden)
-    topmost = [el for el in hidden if not any(a in hidden_set for a in el.iterancestors())]
+    topmost = _outermost_invisible(root)
+    # Report first: removed text is gone afterwards.
     sample = text_sample(topmost)
+    removed = []
     for el in topmost:
         keep = [] if hidden_by_attributes(el) else _visible_descendants(el)
         if keep:
             _strip_invisible_text(el, keep)
         else:
-            remove_keeping_tail(el)
+            removed.append(el)
+    remove_all_keeping_tails(removed)
     ctx.report("remove_hidden", "removed hidden elements and invisible text",
                len(topmost), sample or None)
 
@@ -210,12 +260,21 @@ def _strip_invisible_text(el: etree._Element, keep: list[etree._Element]) -> Non
     """Remove an invisibly coloured element's own text but keep the descendants that set
     a visible colour (and what they contain)."""
     kept = set(keep)
-    el.text = None
-    for child in list(el):
-        if child in kept:
-            child.tail = None
-        elif any(d in kept for d in child.iter(etree.Element)):
-            _strip_invisible_text(child, keep)
-            child.tail = None
-        else:
-            el.remove(child)
+    holders: set[etree._Element] = set()  # elements with a kept one somewhere inside
+    for node in keep:
+        parent = node.getparent()
+        while parent is not None and parent is not el and parent not in holders:
+            holders.add(parent)
+            parent = parent.getparent()
+    stack = [el]
+    while stack:
+        node = stack.pop()
+        node.text = None
+        for child in list(node):
+            if child in kept:
+                child.tail = None
+            elif child in holders:
+                stack.append(child)
+                child.tail = None
+            else:
+                node.remove(child)

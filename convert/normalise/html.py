@@ -10,32 +10,124 @@ survives exactly. lxml (libxml2) has no hook for this; it is written here.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from lxml import etree, html
+
+from .build import BLOCK_TAGS
 
 # Tags that sites really use for markup inside <pre> (syntax highlighting, line breaks,
 # links). Lower-case only: upper-case names in code are type parameters (``Map<K, V>``).
 _PRE_MARKUP = (
     "a|b|br|code|del|em|font|i|ins|kbd|mark|s|samp|small|span|strong|sub|sup|tt|u|var"
 )
-_PRE_BLOCK = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre\s*>)", re.I | re.S)
+_PRE_OPEN = re.compile(r"<pre\b", re.I)
+_PRE_CLOSE = re.compile(r"</pre\s*>", re.I)
 _LT_NOT_MARKUP = re.compile(rf"<(?!/?(?:{_PRE_MARKUP})(?=[\s/>]))")
 
 
-def _protect_pre(match: re.Match[str]) -> str:
-    open_tag, code, close_tag = match.groups()
-    return open_tag + _LT_NOT_MARKUP.sub("&lt;", code) + close_tag
-
-
 def protect_code(body: str) -> str:
-    """Escape raw markup inside ``<pre>`` blocks so the parser keeps it as text."""
+    """Escape raw markup inside ``<pre>`` blocks so the parser keeps it as text.
+
+    A block runs from a ``<pre …>`` tag to the next ``</pre>``. Scanned with plain
+    searches that never look at a character twice (a regex over the whole block backs
+    up to every later ``<pre`` when one is never closed: quadratic time).
+    """
     if "<pre" not in body and "<PRE" not in body:
         return body
-    return _PRE_BLOCK.sub(_protect_pre, body)
-
-
+    out: list[str] = []
+    done = 0  # body[:done] is in out
+    while True:
+        opening = _PRE_OPEN.search(body, done)
+        if opening is None:
+            break
+        tag_end = body.find(">", opening.end())
+        if tag_end < 0:
+            break  # no tag ends after here, so no block can either
+        closing = _PRE_CLOSE.search(body, tag_end + 1)
+        if closing is None:
+            break  # an unclosed <pre> is left to the parser, as before
+        out.append(body[done:tag_end + 1])
+        out.append(_LT_NOT_MARKUP.sub("&lt;", body[tag_end + 1:closing.start()]))
+        out.append(closing.group())
+        done = closing.end()
+    out.append(body[done:])
+    return "".join(out)
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_PARSER = html.HTMLParser(remove_pis=True)
+# huge_tree: libxml2 otherwise stops at nesting depth 256 and silently drops the rest
+# of the document (old BBS posts leave hundreds of <font> tags open).
+_PARSER = html.HTMLParser(remove_pis=True, huge_tree=True)
+
+
+# Even with huge_tree, libxml2 stops at depth 2048 and drops the rest of the document.
+MAX_OPEN_TAGS = 1000
+_TAG_OR_COMMENT = re.compile(r"<!--|<(/?)([A-Za-z][^\s/>]*)")
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                        "meta", "param", "source", "track", "wbr"})
+
+
+def limit_nesting(body: str, limit: int = MAX_OPEN_TAGS) -> str:
+    """Drop start and end tags that would open elements deeper than ``limit``.
+
+    Their text stays where it is; a block element's tags become ``<br>`` so its text
+    stays on lines of its own. Tags are tracked the simple way (an end tag closes the
+    innermost element of its name, void elements never open), which is exact for the
+    runaway nesting this exists for. Hand-written: libxml2 has no option for it.
+    """
+    out: list[str] = []
+    done = pos = 0
+    stack: list[str] = []
+    open_count: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()  # elements not opened, by name, awaiting end tags
+    while True:
+        match = _TAG_OR_COMMENT.search(body, pos)
+        if match is None:
+            break
+        if match.group() == "<!--":
+            end = body.find("-->", match.end())
+            if end < 0:
+                break
+            pos = end + 3
+            continue
+        close = body.find(">", match.end())
+        if close < 0:
+            break
+        pos = close + 1
+        name = match.group(2).lower()
+        if match.group(1):  # an end tag
+            if dropped[name]:
+                dropped[name] -= 1
+            else:
+                if open_count[name]:
+                    while True:
+                        top = stack.pop()
+                        open_count[top] -= 1
+                        if top == name:
+                            break
+                continue
+        elif name in _VOID_TAGS or body[close - 1] == "/":
+            continue
+        elif len(stack) < limit:
+            stack.append(name)
+            open_count[name] += 1
+            continue
+        else:
+            dropped[name] += 1
+        out.append(body[done:match.start()])
+        out.append("<br>" if name in BLOCK_TAGS else "")
+        done = pos
+    out.append(body[done:])
+    return "".join(out)
+
+
+def _parse_document(text: str) -> html.HtmlElement:
+    root = html.document_fromstring("<html><body>" + text + "</body></html>", parser=_PARSER)
+    if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in _PARSER.error_log):
+        # Nested past libxml2's limit (the rest was dropped): parse again with the
+        # runaway nesting taken out.
+        root = html.document_fromstring("<html><body>" + limit_nesting(text) + "</body></html>",
+                                        parser=_PARSER)
+    return root
 
 
 def parse_body(body: str) -> html.HtmlElement:
@@ -47,7 +139,7 @@ def parse_body(body: str) -> html.HtmlElement:
     # lxml refuses control characters (XML forbids them); they are never visible text.
     text = _CONTROL_CHARS.sub("", text)
     try:
-        root = html.document_fromstring("<html><body>" + text + "</body></html>", parser=_PARSER)
+        root = _parse_document(text)
     except (etree.ParserError, ValueError):
         root = html.document_fromstring("<html><body></body></html>", parser=_PARSER)
     body_el = root.find("body")

@@ -301,6 +301,7 @@ _TAG = re.compile(
     r"(?:-x(?:-[a-z\d]{1,8})+)?)",
     re.I,
 )
+_MAX_TAG_CHARS = 100  # real tags are short; the pattern is not matched against pages
 _TAG_ALIASES = {
     "iw": "he", "in": "id", "ji": "yi",  # deprecated ISO 639 codes
     "zh-chs": "zh-Hans", "zh-cht": "zh-Hant",  # .NET names
@@ -309,7 +310,7 @@ _TAG_ALIASES = {
 
 def normalise_language_tag(value: str) -> str | None:
     """``"zh_CN"`` → ``"zh-CN"``, ``"EN-us"`` → ``"en-US"``; not a language tag → None."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > _MAX_TAG_CHARS:
         return None
     tag = value.strip()
     # POSIX locales: "en_US.UTF-8", "de_DE@euro".

@@ -8,17 +8,24 @@ buttons, never by guessing from article text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .context import StepContext, remove_keeping_tail, text_sample
+from .context import (
+    StepContext,
+    iter_events,
+    outermost,
+    remove_all_keeping_tails,
+    text_sample,
+)
 
 _AD_WORDS = r"(?:广告|廣告|推广|(?<![a-z])(?:ads?|advert\w*|sponsor\w*)(?![a-z]))"
 _AD_START = re.compile(rf"{_AD_WORDS}\S*\s*(?:开始|開始|begin|start)|(?:begin|start)\s*{_AD_WORDS}",
                        re.I)
 _AD_END = re.compile(rf"{_AD_WORDS}\S*\s*(?:结束|結束|end)|end\s*{_AD_WORDS}", re.I)
+#: Longer comments are commented-out markup, never start or end markers.
+_MAX_MARKER_CHARS = 200
 
 # Class or id words of widgets (matched as whole words between - and _).
 _WIDGET_WORDS = (
@@ -37,36 +44,43 @@ WIDGET_LABELS = frozenset({
 _LABEL_TAGS = frozenset({"span", "a", "button", "div", "i", "small", "em", "b", "p", "label"})
 
 
-def _events(el: etree._Element) -> Iterator[tuple[str, etree._Element]]:
-    """Document order as events: ("start", el), ("text", el), ("end", el), ("tail", el)."""
-    yield "start", el
-    if el.text:
-        yield "text", el
-    for child in el:
-        yield from _events(child)
-    yield "end", el
-    if el.tail:
-        yield "tail", el
-
-
-def _remove_range(root: etree._Element, start: etree._Element, end: etree._Element) -> str:
-    """Remove everything between two nodes in document order; returns the removed text."""
-    inside = False
+def _remove_ranges(root: etree._Element,
+                   ranges: list[tuple[etree._Element, etree._Element]]) -> list[str]:
+    """Remove everything between each (start, end) pair of nodes in document order, in
+    one walk over the tree (pairs in document order, not overlapping); returns the
+    removed text of each range."""
+    ends = {start: end for start, end in ranges}
+    current_end: etree._Element | None = None  # set while inside a range
     opened: set[etree._Element] = set()
     removed_text: list[str] = []
     to_remove: list[etree._Element] = []
-    for kind, el in list(_events(root)):
-        if el is start and kind == "end":
-            inside = True
+    samples: list[str] = []
+
+    def finish() -> None:
+        for el in to_remove:
+            removed_text.append("".join(el.itertext()))
+            el.getparent().remove(el)
+        samples.append(" | ".join(t for t in removed_text if t.strip()))
+        opened.clear()
+        removed_text.clear()
+        to_remove.clear()
+
+    # The events are listed first: text is cut while walking, a range's elements when
+    # the range closes (the walk has passed all of their events by then).
+    events = list(iter_events(root))
+    for kind, el in events:
+        if current_end is None:
+            if kind == "end" and el in ends:
+                current_end = ends[el]
             continue
-        if el is end and kind == "start":
-            break
-        if not inside:
+        if el is current_end and kind == "start":
+            finish()
+            current_end = None
             continue
         if kind == "start":
             opened.add(el)
         elif kind == "end" and el in opened:
-            if not any(a in opened for a in el.iterancestors()):
+            if el.getparent() not in opened:  # else an opened ancestor goes with it
                 to_remove.append(el)
         elif kind == "text" and el not in opened:  # text of an ancestor, after the start
             removed_text.append(el.text or "")
@@ -74,26 +88,25 @@ def _remove_range(root: etree._Element, start: etree._Element, end: etree._Eleme
         elif kind == "tail":
             removed_text.append(el.tail or "")
             el.tail = None
-    for el in to_remove:
-        removed_text.append("".join(el.itertext()))
-        el.getparent().remove(el)
-    return " | ".join(t for t in removed_text if t.strip())
+    return samples
 
 
 def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
     """Remove what lies between ``<!--广告…开始-->`` and ``<!--广告…结束-->`` comments."""
     comments = [c for c in root.iter(etree.Comment) if c.text]
-    count, samples = 0, []
+    ranges = []
     pending_start = None
     for comment in comments:
         text = comment.text.strip()
+        if len(text) > _MAX_MARKER_CHARS:
+            continue  # commented-out markup, not a marker (and "广告\S*" is slow on it)
         if _AD_START.search(text):
             pending_start = comment
         elif _AD_END.search(text) and pending_start is not None:
-            samples.append(_remove_range(root, pending_start, comment))
+            ranges.append((pending_start, comment))
             pending_start = None
-            count += 1
-    ctx.report("remove_ad_blocks", "removed comment-delimited ad blocks", count,
+    samples = _remove_ranges(root, ranges) if ranges else []
+    ctx.report("remove_ad_blocks", "removed comment-delimited ad blocks", len(ranges),
                " | ".join(samples) or None)
 
 
@@ -120,10 +133,8 @@ def _stands_alone(el: etree._Element) -> bool:
 def remove_widgets(root: HtmlElement, ctx: StepContext) -> None:
     """Remove share, reward, QR-code, copy-code and ad widgets, and forms."""
     found = [el for el in root.iter(etree.Element) if el is not root and _is_widget(el)]
-    found_set = set(found)
-    topmost = [el for el in found if not any(a in found_set for a in el.iterancestors())]
+    topmost = outermost(found)
     sample = text_sample(topmost)
-    for el in topmost:
-        remove_keeping_tail(el)
+    remove_all_keeping_tails(topmost)
     ctx.report("remove_widgets", "removed widgets (share, reward, copy-code, ads, forms)",
                len(topmost), sample or None)

@@ -20,6 +20,7 @@ the user config directory, or name files with ``--profile``.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,7 +34,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 from lxml.html import HtmlElement
 
 from ..model import Diagnostic
-from .context import StepContext, remove_keeping_tail, text_sample
+from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import CAPTION_MARK
 from .urls import split_url
 
@@ -173,12 +174,24 @@ def available_profiles(extra: Iterable[str | Path] = ()) -> tuple[SiteProfile, .
 # ---------------------------------------------------------------- the engine
 
 
+#: How many values of one front-matter key are looked at: YAML aliases can make a few
+#: lines stand for a huge or an endless (self-containing) list.
+_MAX_VALUES = 10_000
+
+
 def _flat_strings(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return {value.strip()}
-    if isinstance(value, list):
-        return set().union(*(_flat_strings(v) for v in value)) if value else set()
-    return set()
+    """The strings in a front-matter value: a string, or lists of them at any depth."""
+    out: set[str] = set()
+    queue = deque([value])  # breadth first: a self-containing list cannot hide the rest
+    budget = _MAX_VALUES
+    while queue and budget > 0:
+        budget -= 1
+        item = queue.popleft()
+        if isinstance(item, str):
+            out.add(item.strip())
+        elif isinstance(item, list):
+            queue.extend(item)
+    return out
 
 
 def _hosts(metadata: Mapping[str, Any], root: HtmlElement) -> set[str]:
@@ -220,11 +233,9 @@ def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
             ctx.base_url = profile.base_url
         step = f"profile:{profile.name}"
         doomed = [el for sel in profile.remove for el in sel(root)]
-        doomed_set = set(doomed)
-        topmost = [el for el in doomed if not any(a in doomed_set for a in el.iterancestors())]
+        topmost = outermost(doomed)
         sample = text_sample(topmost)
-        for el in dict.fromkeys(topmost):
-            remove_keeping_tail(el)
+        remove_all_keeping_tails(topmost)
         ctx.report(step, "removed site furniture", len(topmost), sample or None)
         removed_text = _remove_text(root, profile.remove_text)
         ctx.report(step, "removed site text", len(removed_text), " | ".join(removed_text) or None)

@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .context import Step, StepContext, remove_keeping_tail, text_sample
+from .context import Step, StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import attach_captions
 from .hidden import remove_hidden
 from .noise import remove_ad_blocks, remove_widgets
@@ -37,15 +37,12 @@ _NON_CONTENT_TAGS = (
 def drop_non_content(root: HtmlElement, ctx: StepContext) -> None:
     """Drop comments, processing instructions, scripts, styles and form controls."""
     comments = [c for c in root.iter(etree.Comment, etree.ProcessingInstruction)]
-    for node in comments:
-        remove_keeping_tail(node)
+    remove_all_keeping_tails(comments)
     ctx.report("drop_non_content", "removed HTML comments", len(comments))
     removed = list(root.iter(*_NON_CONTENT_TAGS))
     # Report first: a removed element's text is gone afterwards.
     sample = text_sample(removed)
-    for el in removed:
-        if el.getparent() is not None:  # may sit inside an element removed before it
-            remove_keeping_tail(el)
+    remove_all_keeping_tails(outermost(removed))  # the others go with them
     ctx.report("drop_non_content", "removed script, style and form elements",
                len(removed), sample or None)
 
@@ -98,6 +95,7 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
     """Put each image's real URL in ``src``; drop images that have none."""
     fixed = dropped = 0
     dropped_alts: list[str] = []
+    dropped_images = []
     for img in list(root.iter("img")):
         src = (img.get("src") or "").strip()
         real = None if is_placeholder_image(src) else src
@@ -117,13 +115,14 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
             if alt:  # the picture is gone; its description stays in the text
                 img.tail = f"[{alt}]" + (img.tail or "")
                 dropped_alts.append(alt)
-            remove_keeping_tail(img)
+            dropped_images.append(img)
             dropped += 1
             continue
         real = strip_proxy(absolute_url(real))
         if real != src:
             fixed += 1
         img.set("src", real)
+    remove_all_keeping_tails(dropped_images)
     ctx.report("resolve_image_sources", "took lazy-loaded image URLs from data attributes", fixed)
     ctx.report("resolve_image_sources", "dropped images without a usable URL (alt text kept)",
                dropped, " | ".join(dropped_alts) or None)

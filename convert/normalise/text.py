@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import CONTAINER_INLINES, Inline, LineBreak, Text
+from ..model import CONTAINER_INLINES, Inline, LineBreak, Text, iter_inlines
 
 # Han, kana, Hangul, CJK punctuation and full-width forms.
 _CJK = (
@@ -21,8 +21,6 @@ _CJK = (
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _WS_RUN = re.compile(r"[ \t\n\r\f\v]+")
 _NEWLINE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
-_INDENT = re.compile(r"^[\s\u3000\u00a0]+")
-_TRAILING = re.compile(r"[\s\u3000\u00a0]+$")
 
 
 def is_cjk(char: str) -> bool:
@@ -42,13 +40,7 @@ def collapse_text(text: str) -> str:
 
 def _leaves(inlines: list[Inline]) -> list[Inline]:
     """Text, line breaks and opaque inlines (code, images) in reading order."""
-    out: list[Inline] = []
-    for node in inlines:
-        if isinstance(node, CONTAINER_INLINES):
-            out.extend(_leaves(node.children))
-        else:
-            out.append(node)
-    return out
+    return [node for node in iter_inlines(inlines) if not isinstance(node, CONTAINER_INLINES)]
 
 
 def normalise_whitespace(inlines: list[Inline]) -> None:
@@ -91,7 +83,7 @@ def normalise_whitespace(inlines: list[Inline]) -> None:
                     holder.text += " "
         core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
         if not prev_char:
-            core = _INDENT.sub("", core)
+            core = core.lstrip()  # all Unicode spaces, U+3000 and no-break space too
         leaf.text = lead + core
         if core:
             prev_char = core[-1]
@@ -100,24 +92,33 @@ def normalise_whitespace(inlines: list[Inline]) -> None:
     for i, leaf in enumerate(leaves):
         if isinstance(leaf, Text) and (i + 1 == len(leaves) or isinstance(leaves[i + 1],
                                                                           LineBreak)):
-            leaf.text = _TRAILING.sub("", leaf.text)
+            # str.rstrip, not a "\s+$" regex: that rescans a long inner run of spaces
+            # from each of its characters (quadratic).
+            leaf.text = leaf.text.rstrip()
 
 
 def prune_inlines(inlines: list[Inline]) -> list[Inline]:
     """Drop empty Text nodes and empty containers; merge adjacent Text nodes."""
     out: list[Inline] = []
+    run: list[Text] = []  # adjacent Text nodes, joined once (pairwise is quadratic)
+
+    def end_run() -> None:
+        if run:
+            out.append(run[0] if len(run) == 1 else Text("".join(t.text for t in run)))
+            run.clear()
+
     for node in inlines:
         if isinstance(node, CONTAINER_INLINES):
             node.children = prune_inlines(node.children)
             if not node.children:
                 continue
         elif isinstance(node, Text):
-            if not node.text:
-                continue
-            if out and isinstance(out[-1], Text):
-                out[-1] = Text(out[-1].text + node.text)
-                continue
+            if node.text:
+                run.append(node)
+            continue
+        end_run()
         out.append(node)
+    end_run()
     return out
 
 
@@ -140,15 +141,10 @@ def tidy_inlines(inlines: list[Inline]) -> list[Inline]:
 
 
 def has_visible_content(inlines: list[Inline]) -> bool:
-    for node in inlines:
+    for node in iter_inlines(inlines):
         if isinstance(node, Text):
             if node.text.strip():
                 return True
-        elif isinstance(node, LineBreak):
-            continue
-        elif isinstance(node, CONTAINER_INLINES):
-            if has_visible_content(node.children):
-                return True
-        else:  # Code, Image
+        elif not isinstance(node, (LineBreak, *CONTAINER_INLINES)):  # Code, Image
             return True
     return False
