@@ -1,4 +1,9 @@
-"""JSON exporter: the document model as JSON, one document per output, or JSON Lines."""
+"""JSON exporter: the document model as JSON, one document per output, or JSON Lines.
+
+Consumers render these URLs, so the JSON holds only safe ones: a document loaded from
+a ``.json`` file may hold ``javascript:`` links, and :func:`convert.sanitise.safe_document`
+removes them (keeping the text) with a diagnostic saying how many.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import json
 from collections.abc import Sequence
 
 from ..model import Document, document_to_dict
+from ..sanitise import safe_document
 from . import Exporter, ExportOptions
 
 
 def to_json(doc: Document, indent: int | None = 2) -> str:
     separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(document_to_dict(doc), ensure_ascii=False, indent=indent,
+    return json.dumps(document_to_dict(safe_document(doc)), ensure_ascii=False, indent=indent,
                       separators=separators)
 
 
