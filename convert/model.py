@@ -256,6 +256,28 @@ class SchemaError(ValueError):
     """The data is not a serialised Document of a version we can read."""
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+# What a scalar field may hold, by its annotation: a loaded document is untrusted input,
+# and a renderer that trusts a field's type (an ``<ol start>`` written as given) must
+# not be handed ``"\"><script>"``. Every annotation a node field uses is listed here.
+_SCALAR_CHECKS: dict[str, Any] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int": _is_int,
+    "bool": lambda v: isinstance(v, bool),
+    "list[str]": _is_str_list,
+    "dict[str, Any]": lambda v: isinstance(v, dict),
+    "datetime | None": lambda v: True,  # parsed separately
+}
+
+
 def _dump(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
         out: dict[str, Any] = {"type": value.TYPE}
@@ -305,11 +327,20 @@ def _load_node(value: dict[str, Any]) -> Any:
             except ValueError:
                 raise SchemaError(f"bad date {item!r} in 'metadata'") from None
         else:
+            if not _SCALAR_CHECKS[fields[key].type](item):
+                raise SchemaError(f"bad {cls.TYPE}.{key}: {_short(item)} is not "
+                                  f"{fields[key].type}")
             kwargs[key] = item  # scalars, string lists, and ``extra`` kept verbatim
     try:
         return cls(**kwargs)
     except TypeError as exc:
         raise SchemaError(f"bad {cls.TYPE!r} node: {exc}") from None
+
+
+def _short(value: Any) -> str:
+    if not isinstance(value, str):  # the type says enough (and a huge int has no repr)
+        return "null" if value is None else f"a {type(value).__name__}"
+    return repr(value) if len(value) <= 30 else repr(value[:27] + "...")
 
 
 def document_to_dict(doc: Document) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 The EPUB exporter wraps this XHTML in chapter files; the Markdown exporter hands it to
 markdownify. One small function per node kind, dispatched on the node's ``TYPE``;
 escaping lives in :func:`escape` alone. Only a fixed set of elements and attributes is
-ever written, so no input can smuggle markup through.
+ever written, every attribute value escaped, so no input can smuggle markup through;
+every URL passes :func:`convert.sanitise.safe_blocks` first (a Document loaded from a
+``.json`` file may hold ``javascript:`` links).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .model import (
     Text,
     inline_text,
 )
+from .sanitise import embed_label, safe_blocks, safe_inlines
 
 # Characters XML 1.0 forbids, plus the non-characters U+FFFE/U+FFFF.
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -54,6 +57,11 @@ def escape(text: str, quote: bool = False) -> str:
 #: Maps an image URL to the href to use in the output, or None when the image is not
 #: available there (it is then shown as a link to its URL instead of an ``<img>``).
 ImageResolver = Callable[[str], "str | None"]
+
+
+def _attr(value: object) -> str:
+    """An attribute value, escaped whatever its type (a loaded document is untrusted)."""
+    return escape(str(value), True)
 
 
 def keep_url(url: str) -> str:
@@ -91,7 +99,12 @@ _SIMPLE_INLINE_TAGS = {
 }
 
 
-def render_inlines(inlines: list[Inline], opts: RenderOptions) -> str:
+def render_inlines(inlines: list[Inline], opts: RenderOptions | None = None) -> str:
+    """XHTML for a run of inlines, with only safe URLs."""
+    return _render_inlines(safe_inlines(inlines), opts or RenderOptions())
+
+
+def _render_inlines(inlines: list[Inline], opts: RenderOptions) -> str:
     return "".join(_render_inline(node, opts) for node in inlines)
 
 
@@ -100,12 +113,12 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
         return escape(node.text)
     tag = _SIMPLE_INLINE_TAGS.get(node.TYPE)
     if tag:
-        return f"<{tag}>{render_inlines(node.children, opts)}</{tag}>"  # type: ignore[union-attr]
+        return f"<{tag}>{_render_inlines(node.children, opts)}</{tag}>"  # type: ignore[union-attr]
     if isinstance(node, Code):
         return f"<code>{escape(node.text)}</code>"
     if isinstance(node, Link):
         title = f' title="{escape(node.title, True)}"' if node.title else ""
-        inner = render_inlines(node.children, opts)
+        inner = _render_inlines(node.children, opts)
         return f'<a href="{escape(node.href, True)}"{title}>{inner}</a>'
     if isinstance(node, LineBreak):
         return "<br/>"
@@ -122,36 +135,39 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
 
 
 def render_blocks(blocks: list[Block], opts: RenderOptions | None = None) -> str:
-    """XHTML for a list of blocks, one block per line."""
-    opts = opts or RenderOptions()
+    """XHTML for a list of blocks, one block per line, with only safe URLs."""
+    return _render_blocks(safe_blocks(blocks), opts or RenderOptions())
+
+
+def _render_blocks(blocks: list[Block], opts: RenderOptions) -> str:
     return "\n".join(_BLOCK_RENDERERS[block.TYPE](block, opts) for block in blocks)
 
 
 def _heading(node: Heading, opts: RenderOptions) -> str:
     level = min(6, max(1, node.level + opts.heading_offset))
-    return f"<h{level}>{render_inlines(node.children, opts)}</h{level}>"
+    return f"<h{level}>{_render_inlines(node.children, opts)}</h{level}>"
 
 
 def _paragraph(node: Paragraph, opts: RenderOptions) -> str:
-    return f"<p>{render_inlines(node.children, opts)}</p>"
+    return f"<p>{_render_inlines(node.children, opts)}</p>"
 
 
 def _list(node: ListBlock, opts: RenderOptions) -> str:
     tag = "ol" if node.ordered else "ul"
-    start = f' start="{node.start}"' if node.ordered and node.start != 1 else ""
+    start = f' start="{_attr(node.start)}"' if node.ordered and node.start != 1 else ""
     items = []
     for item in node.items:
         # A one-paragraph item renders tight (no <p>), as the source list usually was.
         if len(item) == 1 and isinstance(item[0], Paragraph):
-            inner = render_inlines(item[0].children, opts)
+            inner = _render_inlines(item[0].children, opts)
         else:
-            inner = render_blocks(item, opts)
+            inner = _render_blocks(item, opts)
         items.append(f"<li>{inner}</li>")
     return f"<{tag}{start}>\n" + "\n".join(items) + f"\n</{tag}>"
 
 
 def _quote(node: Quote, opts: RenderOptions) -> str:
-    return f"<blockquote>\n{render_blocks(node.children, opts)}\n</blockquote>"
+    return f"<blockquote>\n{_render_blocks(node.children, opts)}\n</blockquote>"
 
 
 def _code_block(node: CodeBlock, opts: RenderOptions) -> str:
@@ -160,7 +176,7 @@ def _code_block(node: CodeBlock, opts: RenderOptions) -> str:
 
 
 def _figure(node: Figure, opts: RenderOptions) -> str:
-    caption = render_inlines(node.caption, opts)
+    caption = _render_inlines(node.caption, opts)
     href = opts.image_resolver(node.src)
     if href is None:
         label = image_label(node.src, node.alt or inline_text(node.caption))
@@ -176,7 +192,7 @@ def _figure(node: Figure, opts: RenderOptions) -> str:
 def _table(node: Table, opts: RenderOptions) -> str:
     parts = ["<table>"]
     if node.caption:
-        parts.append(f"<caption>{render_inlines(node.caption, opts)}</caption>")
+        parts.append(f"<caption>{_render_inlines(node.caption, opts)}</caption>")
     head, body = node.rows[: node.header_rows], node.rows[node.header_rows:]
     for section, rows in (("thead", head), ("tbody", body)):
         if not rows:
@@ -188,10 +204,10 @@ def _table(node: Table, opts: RenderOptions) -> str:
                 tag = "th" if cell.header else "td"
                 span = ""
                 if cell.colspan > 1:
-                    span += f' colspan="{cell.colspan}"'
+                    span += f' colspan="{_attr(cell.colspan)}"'
                 if cell.rowspan > 1:
-                    span += f' rowspan="{cell.rowspan}"'
-                cells.append(f"<{tag}{span}>{render_inlines(cell.children, opts)}</{tag}>")
+                    span += f' rowspan="{_attr(cell.rowspan)}"'
+                cells.append(f"<{tag}{span}>{_render_inlines(cell.children, opts)}</{tag}>")
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append(f"</{section}>")
     parts.append("</table>")
@@ -200,11 +216,6 @@ def _table(node: Table, opts: RenderOptions) -> str:
 
 def _rule(node: Rule, opts: RenderOptions) -> str:
     return "<hr/>"
-
-
-def embed_label(kind: str) -> str:
-    """What an embed is called when it has no title of its own."""
-    return {"video": "Video", "audio": "Audio"}.get(kind, "Embedded content")
 
 
 def _embed(node: Embed, opts: RenderOptions) -> str:

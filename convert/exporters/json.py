@@ -1,4 +1,9 @@
-"""JSON exporter: the document model as JSON, one document per output, or JSON Lines."""
+"""JSON exporter: the document model as JSON, one document per output, or JSON Lines.
+
+Consumers render these URLs, so the JSON holds only safe ones: a document loaded from
+a ``.json`` file may hold ``javascript:`` links, and :func:`convert.sanitise.safe_document`
+removes them (keeping the text) with a diagnostic saying how many.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from collections.abc import Sequence
 import orjson
 
 from ..model import Document, document_to_dict
+from ..sanitise import safe_document
 from . import Exporter, ExportOptions
 
 
 def to_json(doc: Document, indent: int | None = 2) -> str:
-    data = document_to_dict(doc)
+    data = document_to_dict(safe_document(doc))
     try:  # orjson writes the same bytes as json.dumps below, 3-4x faster
         return orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
     except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits

@@ -4,6 +4,12 @@ The body is the model's canonical XHTML (:mod:`convert.render`), the same the EP
 exporter uses. :class:`NewsMarkdownConverter` holds our Markdown rules: ATX headings,
 backslash hard breaks (never trailing spaces), fences longer than any backtick run in
 the code, figures with their caption, and escaping that is exact for CommonMark.
+
+Markdown is published by static-site generators that allow raw HTML, so nothing in a
+document may end a construct early and expose its text as markup: link and image URLs
+pass :func:`convert.links.safe_url` (in :mod:`convert.render`, and again here), link
+titles and alt text stay on one line, an info string holds no backtick, and inline
+code holds no line ending (a blank line would end the code span).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 import yaml
 from markdownify import ATX, BACKSLASH, MarkdownConverter, chomp
 
+from ..links import safe_url
 from ..model import Document
 from ..render import render_blocks
 from . import Exporter
@@ -40,6 +47,8 @@ _LINE_START = re.compile(
 _BACKTICK_RUN = re.compile(r"`+")
 _LANGUAGE = re.compile(r"language-(\S+)")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_LINE_ENDINGS = re.compile(r"\r\n?|\n")
+_NOT_IN_INFO = re.compile(r"[`\x00-\x20\x7f]")
 
 
 class NewsMarkdownConverter(MarkdownConverter):
@@ -105,16 +114,29 @@ class NewsMarkdownConverter(MarkdownConverter):
         return f"{prefix}<{tag}>{lead}{text}{trail}</{tag}>{suffix}"
 
     def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
-        if el.get("href"):
-            el["href"] = link_destination(el["href"])
+        href = safe_url(el.get("href"))
+        if href is None:
+            return text
+        el["href"] = link_destination(href)
+        if el.get("title"):
+            el["title"] = link_title(el["title"])
         return super().convert_a(el, text, parent_tags)
 
     def convert_img(self, el: Any, text: str, parent_tags: set[str]) -> str:
-        if el.get("src"):
-            el["src"] = link_destination(el["src"])
-        if el.get("alt"):
-            el["alt"] = self.escape(el["alt"], parent_tags)
+        alt = self.escape(" ".join((el.get("alt") or "").split()), parent_tags)
+        src = safe_url(el.get("src"))
+        if src is None:
+            return alt
+        el["src"] = link_destination(src)
+        el["alt"] = alt
+        if el.get("title"):
+            el["title"] = link_title(el["title"])
         return super().convert_img(el, text, parent_tags)
+
+    def convert_code(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        # A code span ends at a blank line; CommonMark shows line endings in one as
+        # spaces anyway.
+        return super().convert_code(el, _LINE_ENDINGS.sub(" ", text), parent_tags)
 
     def convert_pre(self, el: Any, text: str, parent_tags: set[str]) -> str:
         code = el.find("code")
@@ -122,7 +144,8 @@ class NewsMarkdownConverter(MarkdownConverter):
         language = ""
         if code is not None:
             match = _LANGUAGE.search(" ".join(code.get("class") or []))
-            language = match.group(1) if match else ""
+            # CommonMark: a backtick in the info string means it is no fence at all.
+            language = _NOT_IN_INFO.sub("", match.group(1)) if match else ""
         longest = max((len(m) for m in _BACKTICK_RUN.findall(source)), default=0)
         fence = "`" * max(3, longest + 1)
         return f"\n\n{fence}{language}\n{source.strip(chr(10))}\n{fence}\n\n"
@@ -178,9 +201,17 @@ def _neighbour_char(el: Any, forward: bool) -> str:
 
 
 def link_destination(url: str) -> str:
-    """A link destination CommonMark reads back as ``url``: spaces, brackets and
-    parentheses are percent-encoded."""
-    return re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url)
+    """A link destination CommonMark reads back as ``url``: spaces, brackets,
+    parentheses and backslashes are percent-encoded, and an ``&`` that would start a
+    character reference is escaped."""
+    url = re.sub(r"[\s()<>\\]", lambda m: f"%{ord(m.group()):02X}", url)
+    return _ENTITY_LIKE.sub(r"\\&", url)
+
+
+def link_title(title: str) -> str:
+    """A link title on one line, its backslashes escaped (markdownify escapes the
+    quotes): it cannot end early and leave the rest of the line as markup."""
+    return " ".join(title.split()).replace("\\", "\\\\")
 
 
 def _escape_line_start(marker: str) -> str:
@@ -200,8 +231,9 @@ def front_matter(doc: Document) -> dict[str, Any]:
         data["author"] = meta.authors[0] if len(meta.authors) == 1 else list(meta.authors)
     if meta.categories:
         data["categories"] = list(meta.categories)
-    if meta.cover:
-        data["cover"] = meta.cover
+    cover = safe_url(meta.cover)
+    if cover:
+        data["cover"] = cover
     if meta.lang:
         data["lang"] = meta.lang
     if meta.source:

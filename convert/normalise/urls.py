@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
+from ..links import clean_url, safe_url
+from ..links import url_scheme as url_scheme
 
 
 def split_url(url: str) -> SplitResult | None:
@@ -18,25 +18,19 @@ def split_url(url: str) -> SplitResult | None:
 
 
 def absolute_url(url: str) -> str:
-    """Protocol-relative ``//host/x`` becomes ``https://host/x``; others are kept."""
-    url = url.strip()
+    """``url`` as a browser reads it (see :func:`convert.links.clean_url`);
+    protocol-relative ``//host/x`` becomes ``https://host/x``."""
+    url = clean_url(url.strip())
     if url.startswith("//"):
         return "https:" + url
     return url
 
 
-def url_scheme(url: str) -> str | None:
-    match = _SCHEME.match(url.strip())
-    return match.group(1).lower() if match else None
-
-
 def is_safe_link(url: str) -> bool:
-    """Whether a link target may appear in output: web and mail URLs, fragments, paths.
-
-    ``javascript:``, ``data:``, ``vbscript:`` and other schemes are refused.
-    """
-    scheme = url_scheme(url)
-    return (scheme is None or scheme in SAFE_SCHEMES) and split_url(url) is not None
+    """Whether a link target may appear in output: web and mail URLs, fragments, paths
+    (:func:`convert.links.safe_url`, which refuses ``javascript:``, ``data:``,
+    ``vbscript:`` and other schemes however they are disguised)."""
+    return safe_url(url) is not None and split_url(url) is not None
 
 
 def is_placeholder_image(url: str) -> bool:
@@ -47,7 +41,8 @@ def is_placeholder_image(url: str) -> bool:
     if split_url(url) is None:  # not a URL at all (``http://[::1``)
         return True
     tail = url.rstrip("/").rsplit("/", 1)[-1]
-    return tail in ("undefined", "null") or url_scheme(url) not in (None, "http", "https")
+    return (tail in ("undefined", "null") or url_scheme(url) not in (None, "http", "https")
+            or safe_url(url) is None)
 
 
 # Redirect services that wrap outbound links: host → query parameter holding the target.

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ...links import safe_url
 from ...model import (
     CONTAINER_INLINES,
     Block,
@@ -45,7 +46,7 @@ def _safe_url(url: str) -> str | None:
     ones get https. epubcheck parses every href as a URL (RSC-020), so the host must
     be a valid domain (IDN hosts are written as punycode) or IP literal.
     """
-    url = fix_surrogates(url).strip()
+    url = safe_url(fix_surrogates(url)) or ""  # the shared rule first (convert.links)
     if url.startswith("//"):
         url = "https:" + url
     try:
