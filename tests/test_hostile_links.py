@@ -574,3 +574,15 @@ def test_safe_url_is_idempotent_and_never_lets_a_script_scheme_through(url: str)
     # whatever decoding a consumer applies, the scheme is an allowed one
     for reading in (safe, html.unescape(safe), unquote(safe), html.unescape(unquote(safe))):
         assert browser_scheme(reading) in _SAFE_SCHEMES, (url, reading)
+
+
+def test_the_normaliser_says_what_it_refused() -> None:
+    from convert.normalise import normalise
+    from convert.reader import read_post
+
+    doc = normalise(read_post(b'<p><a href="java&#9;script:alert(1)">one</a> and '
+                              b'<a href="https://example.com/">two</a></p>'))
+    [note] = [d for d in doc.diagnostics if d.step == "safe_links"]
+    assert note.level == "change" and note.count == 1 and "javascript:" in note.message
+    clean = normalise(read_post(b'<p><a href="https://example.com/">two</a></p>'))
+    assert not [d for d in clean.diagnostics if d.step == "safe_links"]

@@ -58,7 +58,15 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
             "warning", "build", f"HTML nested deeper than {MAX_DEPTH} levels: elements "
             "below that depth flattened (text kept; lists, quotes, tables and formatting "
             "there lost their nesting)", flattened))
-    blocks = Builder().build(root)
+    builder = Builder()
+    blocks = builder.build(root)
+    if builder.refused:
+        schemes = sorted({u.split(":", 1)[0].strip().lower()[:20] for u in builder.refused
+                          if ":" in u})
+        ctx.diagnostics.append(Diagnostic(
+            "change", "safe_links", "removed links whose address could run a script "
+            f"({', '.join(s + ':' for s in schemes) or 'unsafe'}); their text is kept",
+            len(builder.refused), builder.refused[0][:80]))
 
     text = plain_text(blocks)
     title_hint = str(raw.metadata.get("title") or "")

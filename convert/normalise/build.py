@@ -134,6 +134,17 @@ def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
 class Builder:
     """Turns one cleaned ``<body>`` into a list of blocks."""
 
+    def __init__(self) -> None:
+        #: URLs of links, images and embeds refused by the link-safety rule (their text
+        #: is kept), for the diagnostics.
+        self.refused: list[str] = []
+
+    def _safe(self, url: str) -> bool:
+        if is_safe_link(url):
+            return True
+        self.refused.append(url)
+        return False
+
     def build(self, root: HtmlElement) -> list[Block]:
         # Elements with a flow breaker somewhere inside, found in one pass (asking each
         # inline element for all its descendants is quadratic in the nesting depth).
@@ -325,7 +336,7 @@ class Builder:
             source = el.find(".//source[@src]")
             src = source.get("src") if source is not None else ""
         src = absolute_url(src or "")
-        if not src or not is_safe_link(src):
+        if not src or not self._safe(src):
             return None
         kind = "iframe" if tag in ("iframe", "embed", "object") else tag
         title = " ".join((el.get("title") or "").split())
@@ -360,7 +371,7 @@ class Builder:
         if tag == "a":
             children = self._inlines(el)
             href = absolute_url(el.get("href") or "")
-            if not href or not is_safe_link(href):
+            if not href or not self._safe(href):
                 return children
             return [Link(href, children, el.get("title") or None)]
         cls = _FORMATTING.get(tag)
