@@ -169,9 +169,13 @@ def test_atomic_write_failing_mid_write_keeps_the_old_file(tmp_path: Path) -> No
 
 # A writer that writes part of the new file, says so, and waits to be interrupted.
 _SLOW_WRITER = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from convert.output import atomic_write_with
+
+# Ctrl-C raises KeyboardInterrupt even when started from a background job (which
+# inherits SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def write(handle):
     handle.write(b"new " * 100_000)

@@ -42,8 +42,15 @@ def copy_repository(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
+def _evidence(output: str) -> str:
+    """The first failing test of a pytest run (its short summary line), else its end."""
+    failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    return failed[0][:160] if failed else " / ".join(output.strip().splitlines()[-3:])[:300]
+
+
 def run_tests(copy: Path, test_file: str, timeout: int) -> tuple[str, float]:
-    """``killed``, ``survived`` or ``timeout``, and the seconds it took."""
+    """``killed``, ``survived`` or ``timeout`` (with the failing test), and the seconds
+    it took."""
     env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("NEWSCONV_UPDATE_GOLDEN", None)
     start = time.monotonic()
@@ -57,8 +64,9 @@ def run_tests(copy: Path, test_file: str, timeout: int) -> tuple[str, float]:
     if run.returncode == 0:
         return "survived", seconds
     if run.returncode == 1:
-        return "killed", seconds
-    return f"error (exit {run.returncode})", seconds  # collection error, usage error, …
+        return f"killed: {_evidence(run.stdout)}", seconds
+    # a collection or usage error is no kill
+    return f"error (exit {run.returncode}): {_evidence(run.stdout + run.stderr)}", seconds
 
 
 def apply(copy: Path, mutation: Mutation) -> str | None:
@@ -106,13 +114,13 @@ def main() -> int:
                     result, seconds = run_tests(copy, test_file, args.timeout)
                     print(f"{mutation.id} × {test_file}: {result} ({seconds:.0f} s)", flush=True)
                     rows.append((mutation, test_file, result, seconds))
-                    failed |= result != "killed"
+                    failed |= not result.startswith("killed")
             finally:
                 (copy / mutation.file).write_text(original, encoding="utf-8")
 
     print("\n| mutation | test file | result | seconds |\n| --- | --- | --- | --- |")
     for mutation, test_file, result, seconds in rows:
-        shown = result if result == "killed" else f"**{result.upper()}**"
+        shown = result if result.startswith("killed") else f"**{result.upper()}**"
         print(f"| {mutation.id} | {test_file} | {shown} | {seconds:.0f} |")
     return 1 if failed else 0
 
