@@ -27,10 +27,13 @@ from convert.model import Document, document_to_dict
 from convert.pipeline import load_path
 from convert.reader import read_post
 
-# Strings that must never reach an output: watermarks, ad markup, widget labels, CSS.
+# Strings that must never reach an output: watermarks, ad markup, widget labels, CSS,
+# script links, redirectors.
 FORBIDDEN = ["Mitbbs.com", "adsbygoogle", "广告画", "复制代码", "打赏", "查看知乎原文",
              "扫码分享", "word-break:break-word", ".markdown-body", "data-v-", "<style",
-             "display:none", "javascript:"]
+             "display:none", "javascript:",
+             # redirector wrappers: outputs link to the real target
+             "GoToLink"]
 # Site furniture left out of the reference text: it must not reach the outputs either.
 FURNITURE = [re.compile(p) for p in (
     r"复制代码", r"打赏", r"查看知乎原文", r"查看知乎讨论", r"扫码分享",
