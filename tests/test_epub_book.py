@@ -279,3 +279,22 @@ def test_hostile_posts_give_valid_books(tmp_path: Path) -> None:
     assert len(books) == 10
     for book, found in problems_of_books(books).items():
         assert found == [], f"{book.name} from {books[book]!r}: {found}"
+
+
+def test_epubcheck_helper_reports_problems_of_each_book(tmp_path: Path) -> None:
+    """The one-JVM helper is not a rubber stamp: a broken book gets its errors, and a
+    good book checked in the same run gets none."""
+    doc = normalise(read_post(b"---\ntitle: t\n---\n<p>text</p>"))
+    good = tmp_path / "good.epub"
+    good.write_bytes(EpubExporter(ExportOptions(offline=True, cache_dir=tmp_path)).export([doc]))
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "EPUB/chapter-0001.xhtml":
+                data = data.replace(b"</body>", b"<p>unclosed</body>")
+            target.writestr(info, data)
+    found = problems_of_books([broken, good])
+    assert found[good] == []
+    assert found[broken] and all(p.startswith(("ERROR", "FATAL")) for p in found[broken])
+    assert any("chapter-0001.xhtml" in p for p in found[broken]), found[broken]
