@@ -1,14 +1,12 @@
 """examples/ shows real posts and what newsconv makes of them; keep the outputs current.
 
-Regenerate with ``NEWSCONV_UPDATE_GOLDEN=1 pytest tests/test_examples.py`` (never in CI).
+Regenerate with ``pytest --update-golden tests/test_examples.py`` (refused when ``CI`` is
+set) and review the diff.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from convert.exporters import ExportOptions
 from convert.pipeline import export, load_path
@@ -16,7 +14,6 @@ from convert.pipeline import export, load_path
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 POSTS = sorted((EXAMPLES / "posts").glob("*.md"))
 OUTPUT = EXAMPLES / "output"
-UPDATE = os.environ.get("NEWSCONV_UPDATE_GOLDEN") == "1"
 
 
 def expected_outputs() -> dict[Path, bytes]:
@@ -32,12 +29,10 @@ def expected_outputs() -> dict[Path, bytes]:
     return out
 
 
-def test_examples_outputs_are_current() -> None:
+def test_examples_outputs_are_current(update_golden: bool) -> None:
     assert len(POSTS) >= 3
     outputs = expected_outputs()
-    if UPDATE:
-        if os.environ.get("CI"):
-            pytest.fail("example outputs are never regenerated under CI")
+    if update_golden:
         OUTPUT.mkdir(exist_ok=True)
         for path, data in outputs.items():
             path.write_bytes(data)

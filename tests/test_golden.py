@@ -7,15 +7,17 @@ case is adding a folder.
 
 To regenerate after an intended change, run::
 
-    NEWSCONV_UPDATE_GOLDEN=1 pytest tests/test_golden.py
+    pytest --update-golden tests/test_golden.py
 
-and review the diff. It refuses to run under CI.
+and review the diff. The option is refused when ``CI`` is set; a plain run only compares.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -28,7 +30,6 @@ from convert.exporters.markdown import MarkdownExporter
 from convert.pipeline import load_path
 
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("NEWSCONV_UPDATE_GOLDEN") == "1"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 
@@ -66,11 +67,9 @@ def test_cases_exist() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden(case: Path) -> None:
+def test_golden(case: Path, update_golden: bool) -> None:
     produced = outputs(case)
-    if UPDATE:
-        if os.environ.get("CI"):
-            pytest.fail("golden files are never regenerated under CI")
+    if update_golden:
         for name, text in produced.items():
             (case / name).write_text(text, encoding="utf-8")
         return
@@ -79,3 +78,32 @@ def test_golden(case: Path) -> None:
         assert expected_path.exists(), f"{expected_path} missing: regenerate the golden files"
         expected = expected_path.read_text(encoding="utf-8")
         assert text == expected, f"{case.name}/{name} differs from the golden file"
+
+
+def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("CI", "NEWSCONV_UPDATE_GOLDEN")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           *args], capture_output=True, text=True, timeout=300,
+                          env={**environ, **env}, cwd=Path(__file__).resolve().parents[1])
+
+
+def _snapshot() -> dict[Path, bytes]:
+    return {p: p.read_bytes() for case in CASES for p in case.glob("expected.*")}
+
+
+def test_update_option_is_refused_under_ci() -> None:
+    before = _snapshot()
+    run = _pytest(f"{__file__}::test_cases_exist", "--update-golden", CI="true")
+    assert run.returncode != 0
+    assert "--update-golden is refused when CI is set" in run.stdout + run.stderr
+    assert _snapshot() == before
+
+
+def test_retired_variable_fails_instead_of_rewriting() -> None:
+    case = CASES[0]
+    before = _snapshot()
+    run = _pytest(f"{__file__}::test_golden[{case.name}]", NEWSCONV_UPDATE_GOLDEN="1")
+    assert run.returncode == 1, run.stdout
+    assert "--update-golden" in run.stdout
+    assert _snapshot() == before

@@ -121,16 +121,39 @@ def test_structure_round_trips() -> None:
 
 _PLAIN = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Zs")),
                  min_size=1).map(lambda s: s.strip())
+# CommonMark's special characters, drawn on purpose: random text almost never makes
+# ``_x_``, a leading ``*`` or ``1.``, so the escaping would go untested.
+_INLINE_SPECIALS = ["*", "_", "`", "[", "]", "(", ")", "!", "<", ">", "&", "\\", "|", "~",
+                    "#", "-", "+", ".", "=", ":", '"', "'", "**", "__", "``", "![",
+                    "](", "<a>", "</p>", "<!--", "-->", "&amp;", "&#65;", "&copy;",
+                    "http://x.org", "\\*", "\\_"]
+_LINE_STARTS = ["#", "##", "######", ">", "-", "+", "*", "1.", "2)", "123456789.", "---",
+                "***", "___", "===", "~~~", "```", "- [ ]", "> >", "|"]
+_WORD_CHARS = st.text(st.sampled_from("ab1中 x"), min_size=1, max_size=3).map(str.strip)
+_DELIMITED = st.tuples(st.sampled_from(["*", "_", "**", "__", "`", "``"]),
+                       _WORD_CHARS.filter(bool)).map(lambda t: t[0] + t[1] + t[0])
+_MARKUP = st.lists(st.one_of(st.sampled_from(_INLINE_SPECIALS), _WORD_CHARS, _DELIMITED),
+                   min_size=1, max_size=6).map("".join).map(str.strip)
+_FIRST = st.one_of(st.sampled_from(_LINE_STARTS), _MARKUP, _PLAIN)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_PLAIN.filter(bool), min_size=1, max_size=4))
-def test_any_words_round_trip(words: list[str]) -> None:
-    text = " ".join(words)
+@given(_FIRST.filter(bool),
+       st.lists(st.one_of(_MARKUP, _DELIMITED, _PLAIN).filter(bool), max_size=4))
+def test_any_words_round_trip(first: str, rest: list[str]) -> None:
+    """Any text, CommonMark markup characters included, reads back as the same text."""
+    text = " ".join([first, *rest])
     markdown = to_markdown(doc(Paragraph([Text(text)])))
     root = rendered(markdown)
     assert [el.tag for el in root] == ["p"], markdown
     assert root[0].text_content() == text, markdown
+
+
+@pytest.mark.xfail(strict=True, reason="known bug, reported: '~~' in text is not escaped, "
+                   "so GFM readers show it as strikethrough (left out of the property test)")
+def test_double_tildes_survive_as_text() -> None:
+    root = rendered(to_markdown(doc(Paragraph([Text("a ~~1~~ b")]))))
+    assert root[0].text_content() == "a ~~1~~ b"
 
 
 def test_corpus_markdown_renders_back_to_the_document_text(corpus: list[Path]) -> None:
