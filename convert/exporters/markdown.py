@@ -40,10 +40,12 @@ _LINE_START = re.compile(
     r"|[-+](?=[ \t]|$)"  # bullet list item
     r"|\d{1,9}(?=[.)](?:[ \t]|$))"  # ordered list item: escape the "." or ")"
     r"|(?:[-=][ \t]*)+$"  # thematic break or setext underline
-    r"|~~~"  # fence
     r")",
     re.M,
 )
+# Two tildes open strikethrough in GFM (GitHub, markdown-it's plug-in): escaping every
+# other tilde of a run leaves no two unescaped ones together.
+_TILDE_RUN = re.compile(r"~{2,}")
 _BACKTICK_RUN = re.compile(r"`+")
 _LANGUAGE = re.compile(r"language-(\S+)")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -70,6 +72,7 @@ class NewsMarkdownConverter(MarkdownConverter):
         text = _ALWAYS.sub(r"\\\1", text)
         text = _HTML_START.sub(r"\\<", text)
         text = _ENTITY_LIKE.sub(r"\\&", text)
+        text = _TILDE_RUN.sub(_escape_tildes, text)
         text = _LINE_START.sub(lambda m: m.group(1) + _escape_line_start(m.group(2)), text)
         if parent_tags & {"td", "th"}:
             text = text.replace("|", r"\|")
@@ -212,6 +215,10 @@ def link_title(title: str) -> str:
     """A link title on one line, its backslashes escaped (markdownify escapes the
     quotes): it cannot end early and leave the rest of the line as markup."""
     return " ".join(title.split()).replace("\\", "\\\\")
+
+
+def _escape_tildes(run: re.Match[str]) -> str:
+    return "".join("\\~" if i % 2 == 0 else "~" for i in range(len(run.group())))
 
 
 def _escape_line_start(marker: str) -> str:
