@@ -1,0 +1,519 @@
+"""Benchmark: batch conversion of an archive, as ratios to reference tools in one run.
+
+Makes ``--posts`` synthetic mitbbs-shaped posts (``synthetic.py``) as a Hexo
+``<category>/<source>/<feed>/<title>.md`` tree, writes each body (the HTML after the
+front matter) to a file once for the reference tools, then runs, each as a whole fresh
+process, round-robin, ``--repeats`` times, and takes medians:
+
+- ``newsconv to-json POSTS -o OUT``, ``to-md POSTS -o OUT``,
+  ``to-epub POSTS -o book.epub --offline --cache-dir EMPTY`` (default options);
+- ``to-md --jobs 1`` and ``--jobs 2`` (the speed-up), a no-change re-run of ``to-md``
+  into the folder of the full run just before it (the incremental run);
+- references: an lxml parse-only loop (``lxml.html.document_fromstring`` per body),
+  bare ``markdownify.markdownify`` per body, both in one process of this Python, and
+  ``pandoc -f html -t gfm`` with every body file as an argument (if on PATH).
+
+It prints and writes the issue's ratios (to-json / lxml, to-md / pandoc,
+to-md / markdownify, to-epub / to-json, jobs 1 / jobs 2, re-run / full), wall times,
+posts/s and the peak RSS summed over the process tree (see :class:`TreeSampler`).
+
+``--memory``: peak tree RSS of ``to-md`` and ``to-json --lines`` at 1,000 and 20,000
+posts (bar: growth at most 1.3×) and of ``to-epub --offline`` (bar: under 150 MB at
+20,000). ``--profile``: ``to-json --jobs 1`` under cProfile, top 25 functions.
+
+    .venv/bin/python bench/bench_batch.py --json bench/results/batch-1000.json
+    .venv/bin/python bench/bench_batch.py --memory --json bench/results/memory.json
+    .venv/bin/python bench/bench_batch.py --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import pstats
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import synthetic
+
+REPO = Path(__file__).resolve().parents[1]
+NEWSCONV = [sys.executable, "-m", "convert"]
+MB = 2**20
+
+LXML_LOOP = """
+import os, sys
+from lxml import html
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)):
+    with open(os.path.join(folder, name), encoding="utf-8") as f:
+        html.document_fromstring(f.read())
+"""
+MARKDOWNIFY_LOOP = """
+import os, sys
+from markdownify import markdownify
+folder, out = sys.argv[1:3]
+with open(out, "w", encoding="utf-8") as sink:
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            sink.write(markdownify(f.read()) + "\\n")
+"""
+
+# ----------------------------------------------------------------- measuring
+
+
+class TreeSampler(threading.Thread):
+    """Samples the resident memory of a process and all its descendants every
+    ``interval`` seconds and keeps the largest sum.
+
+    Each tick lists ``/proc``, reads the parent of every process not seen before (from
+    ``/proc/PID/stat``), walks down from the root, and adds up ``VmRSS`` from
+    ``/proc/PID/status``. Worker processes started by ``fork`` share unchanged pages with
+    their parent; VmRSS counts such a page in every process that maps it, so the sum is
+    what ``ps``/``top`` would add up (an upper bound on physical memory), as the issue's
+    bars mean it. ``VmHWM`` (each process's own peak) is kept too: its sum over the tree
+    bounds the sampled peak from above, since the processes need not peak together. The
+    largest sum of ``Pss`` (``/proc/PID/smaps_rollup``: each shared page divided among
+    the processes sharing it) is kept as well: that is the memory the tree really used.
+    """
+
+    def __init__(self, root: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.done = threading.Event()
+        self.parent: dict[int, int] = {}
+        self.hwm: dict[int, int] = {}
+        self.peak_sum = self.peak_processes = self.samples = self.peak_pss = 0
+
+    @staticmethod
+    def _ppid(pid: int) -> int | None:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                return int(f.read().rsplit(b")", 1)[1].split()[1])  # after "(comm)": state ppid
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @staticmethod
+    def _memory(pid: int) -> tuple[int, int]:
+        rss = hwm = 0
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmRSS:"):
+                        rss = int(line.split()[1]) * 1024
+                    elif line.startswith(b"VmHWM:"):
+                        hwm = int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            pass
+        return rss, hwm
+
+    @staticmethod
+    def _pss(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def _tree(self) -> list[int]:
+        alive = {int(n) for n in os.listdir("/proc") if n.isdigit()}
+        for pid in list(self.parent):
+            if pid not in alive:  # gone: forget it, so a reused pid is looked up again
+                del self.parent[pid]
+        for pid in alive - self.parent.keys():
+            ppid = self._ppid(pid)
+            if ppid is not None:
+                self.parent[pid] = ppid
+        children: dict[int, list[int]] = {}
+        for pid, ppid in self.parent.items():
+            children.setdefault(ppid, []).append(pid)
+        tree, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, ()))
+        return tree
+
+    def sample(self) -> None:
+        total, pss, tree = 0, 0, self._tree()
+        for pid in tree:
+            rss, hwm = self._memory(pid)
+            total += rss
+            pss += self._pss(pid)
+            self.hwm[pid] = max(self.hwm.get(pid, 0), hwm)
+        self.samples += 1
+        self.peak_pss = max(self.peak_pss, pss)
+        if total > self.peak_sum:
+            self.peak_sum, self.peak_processes = total, len(tree)
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.sample()
+            self.done.wait(self.interval)
+
+
+def run_measured(argv: list[str], log: Path, timeout: float,
+                 cwd: Path | None = None) -> dict:
+    """Run ``argv`` as a fresh process (its own session, so a timeout kills all of it):
+    wall time, exit code, CPU time, and peak RSS of the tree.
+
+    ``tree_peak_rss`` is the larger of the sampled sum (:class:`TreeSampler`) and the
+    ``ru_maxrss`` that ``os.wait4`` reports for the top process (the largest of it and
+    its waited-for descendants, not a sum), so a peak between two samples of a lone
+    process is not missed.
+    """
+    load = os.getloadavg()[0]
+    with open(log, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=out, start_new_session=True)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        killer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+            wall = time.perf_counter() - start
+            sampler.done.set()
+            sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    top_peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    return {"wall_s": wall, "exit_code": proc.returncode, "user_s": usage.ru_utime,
+            "sys_s": usage.ru_stime, "top_peak_rss": top_peak,
+            "sampled_tree_rss": sampler.peak_sum, "tree_processes": sampler.peak_processes,
+            "tree_peak_rss": max(top_peak, sampler.peak_sum),
+            "tree_hwm_sum": sum(sampler.hwm.values()), "tree_peak_pss": sampler.peak_pss,
+            "samples": sampler.samples,
+            "load_before": load, "load_after": os.getloadavg()[0],
+            "log_tail": log.read_text("utf-8", "replace")[-1500:]}
+
+
+def count_files(folder: Path, suffix: str) -> int:
+    return sum(1 for p in folder.rglob(f"*{suffix}") if p.is_file())
+
+
+# ----------------------------------------------------------------- the cases
+
+
+class Case:
+    """One measured command: ``argv(work, index)`` builds the command line of run
+    ``index``; ``fresh`` names an output path removed before each run; ``check`` says
+    what is wrong with a run's output, or ``None``."""
+
+    def __init__(self, name: str, argv: Callable[[Path], list[str]],
+                 fresh: str | None = None,
+                 check: Callable[[Path], str | None] | None = None) -> None:
+        self.name, self.argv, self.fresh, self.check = name, argv, fresh, check
+
+
+def cases(work: Path, posts: int, jobs_pair: bool = True) -> list[Case]:
+    p, b = str(work / "posts"), str(work / "bodies")
+
+    def want(folder: str, suffix: str) -> Callable[[Path], str | None]:
+        def check(w: Path) -> str | None:
+            found = count_files(w / folder, suffix)
+            return None if found == posts else f"{found} of {posts} {suffix} files"
+        return check
+
+    def book(w: Path) -> str | None:
+        return None if (w / "book.epub").is_file() else "no book written"
+
+    out = [
+        Case("startup", lambda w: [*NEWSCONV, "--version"]),
+        Case("lxml-parse", lambda w: [sys.executable, "-c", LXML_LOOP, b]),
+        Case("markdownify", lambda w: [sys.executable, "-c", MARKDOWNIFY_LOOP, b,
+                                       str(w / "markdownify.md")]),
+    ]
+    if shutil.which("pandoc"):
+        names = sorted(str(f) for f in (work / "bodies").iterdir())
+        out.append(Case("pandoc", lambda w: ["pandoc", "-f", "html", "-t", "gfm", "-o",
+                                             str(w / "pandoc.md"), *names]))
+    out += [
+        Case("to-json", lambda w: [*NEWSCONV, "to-json", p, "-o", str(w / "json")],
+             "json", want("json", ".json")),
+        Case("to-md", lambda w: [*NEWSCONV, "to-md", p, "-o", str(w / "md")],
+             "md", want("md", ".md")),
+        # no fresh folder: the same command again over the full run's output just above
+        Case("to-md rerun", lambda w: [*NEWSCONV, "to-md", p, "-o", str(w / "md")],
+             None, want("md", ".md")),
+        Case("to-epub", lambda w: [*NEWSCONV, "to-epub", p, "-o", str(w / "book.epub"),
+                                   "--offline", "--cache-dir", str(w / "empty-cache")],
+             "book.epub", book),
+    ]
+    if jobs_pair:
+        out += [Case(f"to-md jobs{n}", lambda w, n=n: [*NEWSCONV, "to-md", p, "-o",
+                                                       str(w / f"md{n}"), "--jobs", str(n)],
+                     f"md{n}", want(f"md{n}", ".md")) for n in (1, 2)]
+    return out
+
+
+def describe(argv: list[str], work: Path) -> str:
+    """A command line for the record: scripts by name, the work folder as WORK."""
+    names = {LXML_LOOP: "LXML_LOOP", MARKDOWNIFY_LOOP: "MARKDOWNIFY_LOOP"}
+    shown = [names.get(a, a) for a in argv[:10]] + (["..."] if len(argv) > 10 else [])
+    return " ".join(shown).replace(str(work), "WORK")
+
+
+def run_case(case: Case, work: Path, timeout: float, tag: str) -> dict:
+    if case.fresh:
+        target = work / case.fresh
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+    (work / "empty-cache").mkdir(exist_ok=True)
+    run = run_measured(case.argv(work), work / f"{case.name.replace(' ', '_')}-{tag}.log",
+                       timeout, cwd=work)
+    problem = f"exit code {run['exit_code']}" if run["exit_code"] else None
+    problem = problem or (case.check(work) if case.check else None)
+    if problem:
+        run["problem"] = problem
+        print(f"  {case.name}: {problem}\n{run['log_tail']}", file=sys.stderr)
+    return run
+
+
+def median_of(runs: list[dict]) -> dict:
+    keys = ("wall_s", "user_s", "sys_s", "tree_peak_rss", "top_peak_rss", "tree_hwm_sum",
+            "tree_peak_pss")
+    return {k: statistics.median(r[k] for r in runs) for k in keys} | {
+        "wall_s_all": [round(r["wall_s"], 3) for r in runs]}
+
+
+# (name, numerator, denominator, bar, the bar holds when the ratio is ...)
+RATIOS = (
+    ("to-json / lxml-parse", "to-json", "lxml-parse", 4.0, "<="),
+    ("to-md / pandoc", "to-md", "pandoc", 0.5, "<="),
+    ("to-md / markdownify", "to-md", "markdownify", 1.3, "<="),
+    ("to-epub / to-json", "to-epub", "to-json", 1.5, "<="),
+    ("jobs1 / jobs2 (speed-up)", "to-md jobs1", "to-md jobs2", 1.7, ">="),
+    ("rerun / full (to-md)", "to-md rerun", "to-md", 0.05, "<"),
+)
+
+
+def holds(value: float, bar: float, how: str) -> bool:
+    return {"<=": value <= bar, ">=": value >= bar, "<": value < bar}[how]
+
+
+def speed(args: argparse.Namespace, work: Path, result: dict) -> None:
+    print(f"generating {args.posts} posts ...", flush=True)
+    result["posts_bytes"] = synthetic.write_tree(work / "posts", args.posts, args.seed,
+                                                 work / "bodies")
+    todo = cases(work, args.posts)
+    result["commands"] = {c.name: describe(c.argv(work), work) for c in todo}
+    runs: dict[str, list[dict]] = {c.name: [] for c in todo}
+    for r in range(args.repeats):  # round-robin, so drift hits every case alike
+        for case in todo:
+            run = run_case(case, work, args.timeout, str(r))
+            runs[case.name].append(run)
+            print(f"  [{r + 1}/{args.repeats}] {case.name:16} {run['wall_s']:7.2f} s  "
+                  f"{run['tree_peak_rss'] / MB:7.1f} MB", flush=True)
+    if not shutil.which("pandoc"):
+        print("skipped: no pandoc")
+    result["runs"] = runs
+    med = result["median"] = {name: median_of(rs) for name, rs in runs.items()}
+    for m in med.values():
+        m["posts_per_s"] = args.posts / m["wall_s"]
+    result["ratios"] = {}
+    print(f"\n{'command':18} {'median s':>9} {'posts/s':>9} {'tree RSS':>9}  all runs (s)")
+    for name, m in med.items():
+        print(f"{name:18} {m['wall_s']:9.3f} {m['posts_per_s']:9.0f} "
+              f"{m['tree_peak_rss'] / MB:7.1f} MB  {m['wall_s_all']}")
+    print(f"\n{'ratio (median wall)':26} {'value':>7}  bar")
+    for label, a, b, bar, how in RATIOS:
+        if a not in med or b not in med:
+            print(f"{label:26} skipped")
+            continue
+        value = med[a]["wall_s"] / med[b]["wall_s"]
+        ok = holds(value, bar, how)
+        result["ratios"][label] = {"value": value, "bar": f"{how} {bar}", "meets": ok}
+        print(f"{label:26} {value:7.3f}  {how} {bar}: {'meets' if ok else 'MISSES'}")
+
+
+def memory(args: argparse.Namespace, work: Path, result: dict) -> None:
+    result["memory"] = {}
+    for size in args.memory_sizes:
+        root = work / f"m{size}"
+        print(f"generating {size} posts ...", flush=True)
+        synthetic.write_tree(root / "posts", size, args.seed)
+        p = str(root / "posts")
+        (root / "empty-cache").mkdir(exist_ok=True)
+        todo = {
+            "to-md": [*NEWSCONV, "to-md", p, "-o", str(root / "md")],
+            "to-md rerun": [*NEWSCONV, "to-md", p, "-o", str(root / "md")],
+            "to-json --lines": [*NEWSCONV, "to-json", p, "--lines", "-o",
+                                str(root / "all.jsonl")],
+            "to-epub --offline": [*NEWSCONV, "to-epub", p, "-o", str(root / "book.epub"),
+                                  "--offline", "--cache-dir", str(root / "empty-cache")],
+        }
+        for name, argv in todo.items():
+            run = run_measured(argv, root / f"{name.split()[0]}-{name[-5:]}.log",
+                               args.timeout, root)
+            if run["exit_code"]:
+                print(f"  {name}: exit {run['exit_code']}\n{run['log_tail']}", file=sys.stderr)
+            result["memory"].setdefault(name, {})[str(size)] = run
+            mb = {k: run[k] / MB for k in ("tree_peak_rss", "top_peak_rss", "tree_hwm_sum",
+                                            "tree_peak_pss")}
+            print(f"  {size:6} {name:18} {run['wall_s']:8.2f} s  tree peak "
+                  f"{mb['tree_peak_rss']:7.1f} MB (top {mb['top_peak_rss']:.1f}, sum of HWM "
+                  f"{mb['tree_hwm_sum']:.1f}, PSS {mb['tree_peak_pss']:.1f}, "
+                  f"{run['tree_processes']} procs)", flush=True)
+        shutil.rmtree(root)
+    small, large = (str(s) for s in (min(args.memory_sizes), max(args.memory_sizes)))
+    mem, bars = result["memory"], {}
+    print(f"\nmemory, peak RSS summed over the process tree ({small} → {large} posts)")
+    for name in ("to-md", "to-json --lines", "to-epub --offline"):
+        growth = mem[name][large]["tree_peak_rss"] / mem[name][small]["tree_peak_rss"]
+        bars[f"{name} growth"] = {"value": growth, "bar": "<= 1.3", "meets": growth <= 1.3}
+        pss = [mem[name][s]["tree_peak_pss"] / MB for s in (small, large)]
+        print(f"  {name:18} {mem[name][small]['tree_peak_rss'] / MB:7.1f} MB → "
+              f"{mem[name][large]['tree_peak_rss'] / MB:7.1f} MB  ×{growth:.2f}   "
+              f"(PSS {pss[0]:.1f} → {pss[1]:.1f} MB)")
+    epub = mem["to-epub --offline"][large]["tree_peak_rss"] / MB
+    bars["to-epub --offline peak MB"] = {"value": epub, "bar": "< 150", "meets": epub < 150}
+    rerun = mem["to-md rerun"][large]["wall_s"] / mem["to-md"][large]["wall_s"]
+    bars["to-md rerun / full"] = {"value": rerun, "bar": "< 0.05", "meets": rerun < 0.05}
+    for label, bar in bars.items():
+        print(f"  {label:28} {bar['value']:8.3f}  {bar['bar']}: "
+              f"{'meets' if bar['meets'] else 'MISSES'}")
+    result["memory_bars"] = bars
+
+
+# ----------------------------------------------------------------- profile
+
+PHASES = (  # label, file suffix, function name: cumulative time shown as a share
+    ("whole run (run_conversion)", "convert/conversion_run.py", "run_conversion"),
+    ("input discovery (discover)", "convert/inputs.py", "discover"),
+    ("convert_one", "convert/pipeline.py", "convert_one"),
+    ("  read input bytes", "convert/inputs.py", "read_bytes"),
+    ("  reader (read_post)", "convert/reader.py", "read_post"),
+    ("  normalise", "convert/normalise/__init__.py", "normalise"),
+    ("  JSON export (JsonExporter.export)", "convert/exporters/json.py", "export"),
+    ("    document_to_dict", "convert/model.py", "document_to_dict"),
+    ("    json.dumps", "json/__init__.py", "dumps"),
+    ("writing outputs (write_files)", "convert/writers.py", "write_files"),
+    ("  atomic_write_with", "convert/output.py", "atomic_write_with"),
+    ("  fsync", "~", "<built-in method posix.fsync>"),
+    ("  manifest up_to_date", "convert/manifest.py", "up_to_date"),
+    ("  manifest save", "convert/manifest.py", "save"),
+)
+
+
+def _where(key: tuple[str, int, str]) -> str:
+    filename, line, name = key
+    for prefix in (str(REPO) + "/", *(p + "/" for p in sys.path if "site-packages" in p),
+                   os.path.dirname(os.__file__) + "/"):
+        filename = filename.removeprefix(prefix)
+    return f"{filename}:{line}({name})" if filename != "~" else name
+
+
+def profile(args: argparse.Namespace, work: Path, result: dict) -> None:
+    posts = work / "posts"
+    if not posts.exists():
+        print(f"generating {args.posts} posts ...", flush=True)
+        synthetic.write_tree(posts, args.posts, args.seed)
+    shutil.rmtree(work / "prof-json", ignore_errors=True)
+    stats_file = work / "to-json.prof"
+    argv = [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "convert",
+            "to-json", str(posts), "-o", str(work / "prof-json"), "--jobs", "1"]
+    run = run_measured(argv, work / "profile.log", args.timeout, work)
+    stats = pstats.Stats(str(stats_file))
+    table = stats.stats  # type: ignore[attr-defined]
+    total = stats.total_tt  # type: ignore[attr-defined]
+    out: dict = {"wall_s": run["wall_s"], "total_tt": total, "phases": [], "top": {}}
+    print(f"\nto-json --jobs 1 under cProfile: {run['wall_s']:.2f} s wall, "
+          f"{total:.2f} s profiled")
+    for label, suffix, func in PHASES:
+        ct = sum(v[3] for k, v in table.items() if k[2] == func
+                 and (suffix == "~" and k[0] == "~" or k[0].endswith(suffix)))
+        out["phases"].append({"phase": label, "cumulative_s": ct, "share": ct / total})
+        print(f"  {label:38} {ct:7.2f} s {100 * ct / total:5.1f}%")
+    for key, column in (("cumulative", 3), ("tottime", 2)):
+        rows = sorted(table.items(), key=lambda kv: -kv[1][column])[: args.top]
+        out["top"][key] = [{"function": _where(k), "ncalls": v[1], "tottime": v[2],
+                            "cumtime": v[3]} for k, v in rows]
+        print(f"\ntop {args.top} by {key}:\n{'ncalls':>9} {'tottime':>8} {'cumtime':>8}  "
+              "function")
+        for k, v in rows:
+            print(f"{v[1]:9} {v[2]:8.3f} {v[3]:8.3f}  {_where(k)}")
+    result["profile"] = out
+
+
+# ----------------------------------------------------------------- main
+
+
+def machine() -> dict:
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    pandoc = shutil.which("pandoc")
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "loadavg": os.getloadavg(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "pandoc": subprocess.run([pandoc, "--version"], capture_output=True, text=True
+                                     ).stdout.split("\n")[0] if pandoc else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=1000, help="posts (default 1000)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per command (3)")
+    parser.add_argument("--seed", type=int, default=20240101)
+    parser.add_argument("--memory", action="store_true",
+                        help="peak RSS at --memory-sizes posts instead of the speed runs")
+    parser.add_argument("--memory-sizes", type=int, nargs=2, default=(1000, 20000),
+                        metavar=("SMALL", "LARGE"))
+    parser.add_argument("--profile", action="store_true",
+                        help="to-json --jobs 1 under cProfile instead of the speed runs")
+    parser.add_argument("--top", type=int, default=25, help="functions shown (25)")
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    args = parser.parse_args(argv)
+    if args.posts < 1 or args.repeats < 1:
+        parser.error("--posts and --repeats must be >= 1")
+
+    work = Path(args.keep or tempfile.mkdtemp(prefix="newsconv-batch-")).resolve()
+    if args.keep:
+        for old in ("posts", "bodies"):
+            shutil.rmtree(work / old, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+    result: dict = {"machine": machine(), "params": {
+        "posts": args.posts, "repeats": args.repeats, "seed": args.seed,
+        "mode": "memory" if args.memory else "profile" if args.profile else "speed"}}
+    print(f"machine: {result['machine']}")
+    try:
+        if args.memory:
+            result["params"]["memory_sizes"] = list(args.memory_sizes)
+            memory(args, work, result)
+        elif args.profile:
+            profile(args, work, result)
+        else:
+            speed(args, work, result)
+    finally:
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
