@@ -15,11 +15,13 @@ process, round-robin, ``--repeats`` times, and takes medians:
 
 It prints and writes the issue's ratios (to-json / lxml, to-md / pandoc,
 to-md / markdownify, to-epub / to-json, jobs 1 / jobs 2, re-run / full), wall times,
-posts/s and the peak RSS summed over the process tree (see :class:`TreeSampler`).
+posts/s and the peak RSS summed over the process tree (``measure.py``:
+:class:`measure.TreeSampler`).
 
 ``--memory``: peak tree RSS of ``to-md`` and ``to-json --lines`` at 1,000 and 20,000
 posts (bar: growth at most 1.3×) and of ``to-epub --offline`` (bar: under 150 MB at
-20,000). ``--profile``: ``to-json --jobs 1`` under cProfile, top 25 functions.
+20,000). ``--profile`` (``profile_report.py``): ``to-json --jobs 1`` under cProfile, top 25
+functions.
 
     .venv/bin/python bench/bench_batch.py --json bench/results/batch-1000.json
     .venv/bin/python bench/bench_batch.py --memory --json bench/results/memory.json
@@ -33,23 +35,20 @@ import datetime
 import json
 import os
 import platform
-import pstats
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import synthetic
+from measure import MB, count_files, run_measured
+from profile_report import profile
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSCONV = [sys.executable, "-m", "convert"]
-MB = 2**20
 
 LXML_LOOP = """
 import os, sys
@@ -68,161 +67,6 @@ with open(out, "w", encoding="utf-8") as sink:
         with open(os.path.join(folder, name), encoding="utf-8") as f:
             sink.write(markdownify(f.read()) + "\\n")
 """
-
-# ----------------------------------------------------------------- measuring
-
-
-class TreeSampler(threading.Thread):
-    """Samples the resident memory of a process and all its descendants every
-    ``interval`` seconds and keeps the largest sum.
-
-    Each tick lists ``/proc``, reads the parent of every process not seen before (from
-    ``/proc/PID/stat``), walks down from the root, and adds up ``VmRSS`` from
-    ``/proc/PID/status``. Worker processes started by ``fork`` share unchanged pages with
-    their parent; VmRSS counts such a page in every process that maps it, so the sum is
-    what ``ps``/``top`` would add up (an upper bound on physical memory), as the issue's
-    bars mean it. ``VmHWM`` (each process's own peak) is kept too: its sum over the tree
-    bounds the sampled peak from above, since the processes need not peak together. The
-    largest sum of ``Pss`` (``/proc/PID/smaps_rollup``: each shared page divided among
-    the processes sharing it) is kept as well: that is the memory the tree really used.
-    """
-
-    def __init__(self, root: int, interval: float = 0.05) -> None:
-        super().__init__(daemon=True)
-        self.root, self.interval = root, interval
-        self.done = threading.Event()
-        self.parent: dict[int, int] = {}
-        self.hwm: dict[int, int] = {}
-        self.cpu: dict[int, float] = {}  # pid -> its own user + system seconds, last seen
-        self.tick = os.sysconf("SC_CLK_TCK")
-        self.peak_sum = self.peak_processes = self.samples = self.peak_pss = 0
-
-    @staticmethod
-    def _ppid(pid: int) -> int | None:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                return int(f.read().rsplit(b")", 1)[1].split()[1])  # after "(comm)": state ppid
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def _cpu(self, pid: int) -> float | None:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / self.tick  # utime, stime
-        except (OSError, ValueError, IndexError):
-            return None
-
-    @staticmethod
-    def _memory(pid: int) -> tuple[int, int]:
-        rss = hwm = 0
-        try:
-            with open(f"/proc/{pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmRSS:"):
-                        rss = int(line.split()[1]) * 1024
-                    elif line.startswith(b"VmHWM:"):
-                        hwm = int(line.split()[1]) * 1024
-        except (OSError, ValueError):
-            pass
-        return rss, hwm
-
-    @staticmethod
-    def _pss(pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-                for line in f:
-                    if line.startswith(b"Pss:"):
-                        return int(line.split()[1]) * 1024
-        except (OSError, ValueError):
-            pass
-        return 0
-
-    def _tree(self) -> list[int]:
-        alive = {int(n) for n in os.listdir("/proc") if n.isdigit()}
-        for pid in list(self.parent):
-            if pid not in alive:  # gone: forget it, so a reused pid is looked up again
-                del self.parent[pid]
-        for pid in alive - self.parent.keys():
-            ppid = self._ppid(pid)
-            if ppid is not None:
-                self.parent[pid] = ppid
-        children: dict[int, list[int]] = {}
-        for pid, ppid in self.parent.items():
-            children.setdefault(ppid, []).append(pid)
-        tree, todo = [], [self.root]
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo.extend(children.get(pid, ()))
-        return tree
-
-    def sample(self) -> None:
-        total, pss, tree = 0, 0, self._tree()
-        for pid in tree:
-            rss, hwm = self._memory(pid)
-            total += rss
-            pss += self._pss(pid)
-            cpu = self._cpu(pid)
-            if cpu is not None:
-                self.cpu[pid] = cpu
-            self.hwm[pid] = max(self.hwm.get(pid, 0), hwm)
-        self.samples += 1
-        self.peak_pss = max(self.peak_pss, pss)
-        if total > self.peak_sum:
-            self.peak_sum, self.peak_processes = total, len(tree)
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.sample()
-            self.done.wait(self.interval)
-
-
-def run_measured(argv: list[str], log: Path, timeout: float,
-                 cwd: Path | None = None) -> dict:
-    """Run ``argv`` as a fresh process (its own session, so a timeout kills all of it):
-    wall time, exit code, CPU time, and peak RSS of the tree.
-
-    ``tree_peak_rss`` is the larger of the sampled sum (:class:`TreeSampler`) and the
-    ``ru_maxrss`` that ``os.wait4`` reports for the top process (the largest of it and
-    its waited-for descendants, not a sum), so a peak between two samples of a lone
-    process is not missed.
-    """
-    load = os.getloadavg()[0]
-    with open(log, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=out, start_new_session=True)
-        sampler = TreeSampler(proc.pid)
-        sampler.start()
-        killer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-            wall = time.perf_counter() - start
-            sampler.done.set()
-            sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    top_peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return {"wall_s": wall, "exit_code": proc.returncode, "user_s": usage.ru_utime,
-            "sys_s": usage.ru_stime, "top_peak_rss": top_peak,
-            "sampled_tree_rss": sampler.peak_sum, "tree_processes": sampler.peak_processes,
-            "tree_peak_rss": max(top_peak, sampler.peak_sum),
-            "tree_hwm_sum": sum(sampler.hwm.values()), "tree_peak_pss": sampler.peak_pss,
-            "samples": sampler.samples,
-            # own CPU of the top process and of the rest of the tree, as last sampled
-            # (up to one interval early): the top process's share bounds the speed-up
-            "top_own_cpu_s": sampler.cpu.get(proc.pid, 0.0),
-            "others_cpu_s": sum(v for k, v in sampler.cpu.items() if k != proc.pid),
-            "load_before": load, "load_after": os.getloadavg()[0],
-            "log_tail": log.read_text("utf-8", "replace")[-1500:]}
-
-
-def count_files(folder: Path, suffix: str) -> int:
-    return sum(1 for p in folder.rglob(f"*{suffix}") if p.is_file())
-
 
 # ----------------------------------------------------------------- the cases
 
@@ -432,77 +276,6 @@ def memory(args: argparse.Namespace, work: Path, result: dict) -> None:
         print(f"  {label:28} {bar['value']:8.3f}  {bar['bar']}: "
               f"{'meets' if bar['meets'] else 'MISSES'}")
     result["memory_bars"] = bars
-
-
-# ----------------------------------------------------------------- profile
-
-PHASES = (  # label, file suffix, function name: cumulative time shown as a share
-    ("whole run (run_conversion)", "convert/conversion_run.py", "run_conversion"),
-    ("input discovery (discover)", "convert/inputs.py", "discover"),
-    ("convert_one", "convert/pipeline.py", "convert_one"),
-    ("  read input bytes", "convert/inputs.py", "read_bytes"),
-    ("  reader (read_post)", "convert/reader.py", "read_post"),
-    ("  normalise", "convert/normalise/__init__.py", "normalise"),
-    ("  JSON export (JsonExporter.export)", "convert/exporters/json.py", "export"),
-    ("    document_to_dict", "convert/model.py", "document_to_dict"),
-    ("    json.dumps", "json/__init__.py", "dumps"),
-    ("writing outputs (write_files)", "convert/writers.py", "write_files"),
-    ("  atomic_write_with", "convert/output.py", "atomic_write_with"),
-    ("  fsync", "~", "<built-in method posix.fsync>"),
-    ("  manifest up_to_date", "convert/manifest.py", "up_to_date"),
-    ("  manifest save", "convert/manifest.py", "save"),
-)
-
-
-def _where(key: tuple[str, int, str]) -> str:
-    filename, line, name = key
-    for prefix in (str(REPO) + "/", *(p + "/" for p in sys.path if "site-packages" in p),
-                   os.path.dirname(os.__file__) + "/"):
-        filename = filename.removeprefix(prefix)
-    return f"{filename}:{line}({name})" if filename != "~" else name
-
-
-def _callers(callers: dict) -> list[str]:
-    """The two callers that spent the most time in a function."""
-    ranked = sorted(callers.items(), key=lambda kv: -kv[1][3])[:2]
-    return [_where(k).rsplit("/", 1)[-1] for k, _ in ranked]
-
-
-def profile(args: argparse.Namespace, work: Path, result: dict) -> None:
-    posts = work / "posts"
-    if not posts.exists():
-        print(f"generating {args.posts} posts ...", flush=True)
-        synthetic.write_tree(posts, args.posts, args.seed)
-    shutil.rmtree(work / "prof-json", ignore_errors=True)
-    stats_file = work / "to-json.prof"
-    argv = [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "convert",
-            "to-json", str(posts), "-o", str(work / "prof-json"), "--jobs", "1"]
-    run = run_measured(argv, work / "profile.log", args.timeout, work)
-    stats = pstats.Stats(str(stats_file))
-    table = stats.stats  # type: ignore[attr-defined]
-    total = stats.total_tt  # type: ignore[attr-defined]
-    out: dict = {"wall_s": run["wall_s"], "total_tt": total, "phases": [], "top": {}}
-    print(f"\nto-json --jobs 1 under cProfile: {run['wall_s']:.2f} s wall, "
-          f"{total:.2f} s profiled")
-    for label, suffix, func in PHASES:
-        ct = sum(v[3] for k, v in table.items() if k[2] == func
-                 and (suffix == "~" and k[0] == "~" or k[0].endswith(suffix)))
-        out["phases"].append({"phase": label, "cumulative_s": ct, "share": ct / total})
-        print(f"  {label:38} {ct:7.2f} s {100 * ct / total:5.1f}%")
-    # the start-up chain (runpy, typer, click, cli) wraps the whole run: not a hot spot
-    whole = out["phases"][0]["cumulative_s"] or total
-    for key, column in (("cumulative", 3), ("tottime", 2)):
-        rows = sorted(((k, v) for k, v in table.items() if v[3] <= whole or column == 2),
-                      key=lambda kv: -kv[1][column])[: args.top]
-        out["top"][key] = [{"function": _where(k), "ncalls": v[1], "tottime": v[2],
-                            "cumtime": v[3], "callers": _callers(v[4])} for k, v in rows]
-        print(f"\ntop {args.top} by {key}:\n{'ncalls':>9} {'tottime':>8} {'cumtime':>8}  "
-              "function  [main callers]")
-        for row in out["top"][key]:
-            callers = f"  [{', '.join(row['callers'])}]" if column == 2 else ""
-            print(f"{row['ncalls']:9} {row['tottime']:8.3f} {row['cumtime']:8.3f}  "
-                  f"{row['function']}{callers}")
-    result["profile"] = out
 
 
 # ----------------------------------------------------------------- main
