@@ -59,10 +59,38 @@ def ordered_map(fn: Callable[[Any, Item], Result], context: Any, items: Iterable
     easy to debug, but the time budget cannot stop code that never returns to Python
     (a regular expression that backtracks forever), and a crash ends the run.
     """
-    if not processes:
-        yield from _in_process(fn, context, items, timeout)
-    else:
-        yield from _Pool(fn, context, jobs, timeout).run(items)
+    with Workers(fn, context, jobs, timeout, processes) as workers:
+        yield from workers.map(items)
+
+
+class Workers:
+    """The processes of :func:`ordered_map`, started when this is made: a caller that
+    starts them before it builds large state of its own (a list of 20,000 inputs) keeps
+    that state out of the forked workers. :meth:`map` runs once; leaving the ``with``
+    block stops the workers."""
+
+    def __init__(self, fn: Callable[[Any, Item], Result], context: Any, jobs: int = 1,
+                 timeout: float | None = None, processes: bool = True) -> None:
+        self.fn, self.context, self.timeout = fn, context, timeout
+        self._pool = _Pool(fn, context, jobs, timeout) if processes else None
+        if self._pool is not None:
+            self._pool.start()
+
+    def map(self, items: Iterable[Item]) -> Iterator[Result | Failed]:
+        """``fn(context, item)`` for every item, in the items' order."""
+        if self._pool is None:
+            return _in_process(self.fn, self.context, items, self.timeout)
+        return self._pool.run(items)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class _TimeBudgetExceeded(BaseException):
@@ -160,6 +188,14 @@ class _Pool:
         _stop(worker, kill=True)
         self.workers[self.workers.index(worker)] = self._start()
 
+    def start(self) -> None:
+        self.workers = [self._start() for _ in range(self.jobs)]
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            _stop(worker, kill=worker.index is not None)
+        self.workers = []
+
     def run(self, items: Iterable[Item]) -> Iterator[Any]:
         pending = iter(items)
         exhausted = False
@@ -168,7 +204,6 @@ class _Pool:
         done: dict[int, Any] = {}
         limit = self.jobs * RESULTS_AHEAD_PER_WORKER
         try:
-            self.workers = [self._start() for _ in range(self.jobs)]
             while True:
                 for worker in self.workers:
                     if worker.index is not None or exhausted:
@@ -200,8 +235,7 @@ class _Pool:
                     continue
                 self._collect(busy, done)
         finally:
-            for worker in self.workers:
-                _stop(worker, kill=worker.index is not None)
+            self.stop()
 
     def _collect(self, busy: list[_Worker], done: dict[int, Any]) -> None:
         deadlines = [w.deadline for w in busy if w.deadline is not None]

@@ -41,6 +41,7 @@ from .cli_options import (
 from .conversion_run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunSettings, UsageError
 
 if TYPE_CHECKING:
+    from .conversion_run import ConversionRun
     from .exporters import ExportOptions
 
 app = typer.Typer(
@@ -349,16 +350,25 @@ def check(
 
 
 def _check(inputs: list[str], as_json: bool, settings: Callable[[], RunSettings]) -> int:
-    import json
-
-    from .check import check_document, format_report
     from .conversion_run import ConversionRun
 
     run = ConversionRun(settings())
+    run.start(run.job(None, identify=True))
+    try:
+        return _check_reports(run, inputs, as_json)
+    finally:
+        run.close()
+
+
+def _check_reports(run: ConversionRun, inputs: list[str], as_json: bool) -> int:
+    import json
+
+    from .check import check_document, format_report
+
     reports = []
     sources = run.discover(inputs)
     seen: dict[str, str] = {}
-    for _, source, outcome in run.outcomes(sources, run.job(None, identify=True)):
+    for _, source, outcome in run.outcomes(sources):
         report = {"path": source.display, **check_document(outcome.document)}
         earlier = next((seen[k] for k in outcome.identities if k in seen), None)
         for key in outcome.identities:

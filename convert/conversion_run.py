@@ -24,6 +24,7 @@ from .progress import wanted as progress_wanted
 from .selection import DuplicateFinder, Selection
 
 if TYPE_CHECKING:
+    from .batch import Workers
     from .exporters import Exporter
     from .pipeline import Job, Outcome
 
@@ -77,6 +78,8 @@ class ConversionRun:
         self.undated = 0
         self.duplicates = 0
         self._copies = DuplicateFinder()
+        self.conversion: Job | None = None
+        self._workers: Workers | None = None
 
     def say(self, message: str) -> None:
         """A line on stderr (warnings and notes: not with ``-q``)."""
@@ -130,14 +133,28 @@ class ConversionRun:
         return Job(profiles, format_name, options, self.settings.max_input_size,
                    self.settings.selection, identify and not self.settings.keep_duplicates)
 
-    def outcomes(self, sources: list[Input], job: Job
-                 ) -> Iterator[tuple[int, Input, Outcome]]:
+    def start(self, job: Job) -> None:
+        """Convert with ``job`` from now on. The worker processes start here, before the
+        inputs are listed, so that they do not carry that list (forked memory)."""
+        from .pipeline import start_workers
+
+        s = self.settings
+        self.conversion = job
+        self._workers = start_workers(job, s.jobs, s.post_timeout, s.processes)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
+
+    def outcomes(self, sources: list[Input]) -> Iterator[tuple[int, Input, Outcome]]:
         """Converted inputs in order, with their index in ``sources``; failures are
         reported (and not yielded)."""
         from .pipeline import convert_many
 
         s = self.settings
-        results = convert_many(sources, job, s.jobs, s.post_timeout, s.processes)
+        results = convert_many(sources, self.conversion, workers=self._workers)
         with progress_bar(len(sources), "posts", progress_wanted(s.quiet)) as advance:
             for index, (source, outcome) in enumerate(results):
                 advance()
@@ -218,18 +235,25 @@ def run_conversion(names: list[str], exporter: Exporter, output: str | None,
     if book:
         writers.check_book_output(exporter, output, settings.split_by, stdout_ok)
     run = ConversionRun(settings)
-    sources = run.discover(names)
-    protected = {s.path.resolve() for s in sources if s.path is not None}
-    if book and settings.split_by:
-        writers.write_books(run, sources, exporter, Path(output), protected)  # type: ignore[arg-type]
-    elif book:
-        writers.write_book(run, sources, exporter, output, protected)
-    elif exporter.collection or to_stdout or not writers.wants_folder(output, run.inputs):
-        if output is None and run.inputs > 1 and not exporter.collection:
-            raise UsageError("several inputs: give -o FOLDER (or -o - for standard output)")
-        writers.write_stream(run, sources, exporter, None if to_stdout else Path(output),
-                             protected)
-    else:
-        writers.write_files(run, sources, exporter, Path(output), protected)  # type: ignore[arg-type]
+    if book:
+        run.start(run.job(None, identify=True))
+    else:  # a JSON Lines stream holds each article once, like a book
+        run.start(run.job(exporter.name, exporter, identify=exporter.collection))
+    try:
+        sources = run.discover(names)
+        protected = writers.input_identities(sources)
+        if book and settings.split_by:
+            writers.write_books(run, sources, exporter, Path(output), protected)  # type: ignore[arg-type]
+        elif book:
+            writers.write_book(run, sources, exporter, output, protected)
+        elif exporter.collection or to_stdout or not writers.wants_folder(output, run.inputs):
+            if output is None and run.inputs > 1 and not exporter.collection:
+                raise UsageError("several inputs: give -o FOLDER (or -o - for standard output)")
+            writers.write_stream(run, sources, exporter, None if to_stdout else Path(output),
+                                 protected)
+        else:
+            writers.write_files(run, sources, exporter, Path(output), protected)  # type: ignore[arg-type]
+    finally:
+        run.close()
     run.summary(exporter, "standard output" if to_stdout else str(output))
     return EXIT_FAILED if run.failed else EXIT_OK

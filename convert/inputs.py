@@ -48,15 +48,22 @@ class Skipped:
         return f"{self.path}: warning: {self.reason}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Input:
-    """One input file (or stdin), as named on the command line or found in a folder."""
+    """One input file (or stdin), as named on the command line or found in a folder.
 
-    path: Path | None  # None for stdin
+    Small on purpose (strings, no Path object): a run holds one per input.
+    """
+
+    file: str | None  # None for stdin
     display: str
     #: Where the input sits under the folder it was found in (its name, for a file named
     #: on the command line): outputs mirror this tree.
     relative: str = ""
+
+    @property
+    def path(self) -> Path | None:
+        return Path(self.file) if self.file is not None else None
 
     @property
     def name(self) -> str:
@@ -66,11 +73,16 @@ class Input:
     def read_bytes(self, max_size: int | None = DEFAULT_MAX_INPUT_SIZE) -> bytes:
         """The input's bytes; :class:`InputError` when it is not a regular file, cannot be
         read, or is larger than ``max_size`` (None: no limit)."""
-        if self.path is None:
-            return _read_bounded(sys.stdin.buffer, self.display, max_size)
+        return self.read(max_size)[0]
+
+    def read(self, max_size: int | None = DEFAULT_MAX_INPUT_SIZE
+             ) -> tuple[bytes, os.stat_result | None]:
+        """The input's bytes and the file's status when it was read (None for stdin)."""
+        if self.file is None:
+            return _read_bounded(sys.stdin.buffer, self.display, max_size), None
         try:
             # O_NONBLOCK: opening a FIFO that was swapped in after discovery must not block.
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(self.file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as exc:
             raise InputError(self.display, exc.strerror or str(exc)) from None
         with os.fdopen(fd, "rb") as handle:
@@ -79,7 +91,7 @@ class Input:
                 raise InputError(self.display, "not a regular file")
             if max_size is not None and info.st_size > max_size:
                 raise InputError(self.display, _too_large(info.st_size, max_size))
-            return _read_bounded(handle, self.display, max_size)
+            return _read_bounded(handle, self.display, max_size), info
 
 
 def _too_large(size: int | None, limit: int) -> str:
@@ -131,7 +143,7 @@ def discover(names: Sequence[str], follow_symlinks: bool = False
                 yield InputError(name, f"no posts ({', '.join(POST_SUFFIXES)}) or saved "
                                        f"documents ({DOCUMENT_SUFFIX}) in this folder")
         elif path.is_file():
-            yield Input(path, name, path.name)
+            yield Input(name, name, path.name)
         elif path.exists():
             yield InputError(name, "not a regular file")
         else:
@@ -159,4 +171,4 @@ def _walk(folder: Path, follow_symlinks: bool,
                                       "skipped (--follow-symlinks reads it)")
                 continue
         if p.is_file():
-            yield Input(p, str(p), p.relative_to(folder).as_posix())
+            yield Input(str(p), str(p), p.relative_to(folder).as_posix())

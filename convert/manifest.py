@@ -23,7 +23,7 @@ MANIFEST_NAME = ".newsconv-manifest"  # JSON; no suffix, so no glob for outputs 
 FORMAT = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     input: str  # resolved path
     size: int
@@ -87,12 +87,12 @@ class Manifest:
             self.changed = True
         return same
 
-    def record(self, output: str, source: Path, info: os.stat_result, sha256: str,
+    def record(self, output: str, source: Path, read: tuple[str, int, int],
                recipe: str) -> None:
-        """``output`` was just written from ``source`` (``info``: its stat before it was
-        read; ``sha256``: of the bytes that were converted)."""
-        self.entries[output] = Entry(str(source.resolve()), info.st_size, info.st_mtime_ns,
-                                     sha256, recipe)
+        """``output`` was just written from ``source``; ``read`` is the SHA-256 of the
+        bytes that were converted and the file's size and modification time then."""
+        sha256, size, mtime_ns = read
+        self.entries[output] = Entry(str(source.resolve()), size, mtime_ns, sha256, recipe)
         self.changed = True
 
     def orphans(self) -> list[str]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .batch import Failed, ordered_map
+from .batch import Failed, Workers
 from .exporters import Exporter, ExportOptions, get_exporter
 from .inputs import (
     DEFAULT_MAX_INPUT_SIZE,
@@ -34,7 +35,7 @@ from .selection import Selection, identities
 
 __all__ = ["DOCUMENT_SUFFIX", "Input", "InputError", "Job", "Outcome", "Skipped",
            "convert_many", "convert_one", "discover", "export", "load_bytes", "load_input",
-           "load_path"]
+           "load_path", "start_workers"]
 
 
 def load_bytes(data: bytes, name: str,
@@ -74,7 +75,7 @@ def load_path(path: str | os.PathLike[str],
               profiles: Sequence[SiteProfile] | None = None) -> Document:
     """Read one post (or serialised Document) from a file."""
     p = Path(path)
-    return load_input(Input(p, str(p)), profiles)
+    return load_input(Input(str(p), str(p), p.name), profiles)
 
 
 def export(documents: Sequence[Document], format_name: str,
@@ -110,8 +111,9 @@ class Outcome:
     output: bytes | None = None
     document: Document | None = None
     error: str | None = None
-    #: SHA-256 of the input's bytes (what the output was made from).
-    input_sha256: str | None = None
+    #: What was read: (SHA-256 of the bytes, the file's size and modification time
+    #: then); None for standard input. The manifest records it.
+    input_read: tuple[str, int, int] | None = None
     #: Why the selection leaves this post out (then there is no output), or None.
     left_out: str | None = None
     #: Keys under which copies of the same article meet (when the job asks).
@@ -132,23 +134,25 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
     try:
         if isinstance(data, InputError):
             raise data
+        info = None
         if data is None:
-            data = source.read_bytes(job.max_input_size)
+            data, info = source.read(job.max_input_size)
         digest = hashlib.sha256(data).hexdigest()
+        read = (digest, info.st_size, info.st_mtime_ns) if info is not None else None
         try:
             doc = load_bytes(data, source.name, job.profiles)
         except (ReadError, SchemaError) as exc:
             return Outcome(error=str(exc))
         left_out = job.selection.why_not(doc.metadata) if job.selection else None
         if left_out is not None:
-            return Outcome(input_sha256=digest, left_out=left_out)
+            return Outcome(input_read=read, left_out=left_out)
         keys = identities(doc) if job.identify else []
         if job.format_name is None:
-            return Outcome(doc.diagnostics, document=doc, input_sha256=digest, identities=keys)
+            return Outcome(doc.diagnostics, document=doc, input_read=read, identities=keys)
         exporter = _exporters.get(id(job))
         if exporter is None:
             exporter = _exporters[id(job)] = get_exporter(job.format_name)(job.options)
-        return Outcome(doc.diagnostics, output=exporter.export([doc]), input_sha256=digest,
+        return Outcome(doc.diagnostics, output=exporter.export([doc]), input_read=read,
                        identities=keys)
     except InputError as exc:
         return Outcome(error=exc.problem)
@@ -156,17 +160,29 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
         return Outcome(error=f"internal error: {type(exc).__name__}: {exc}")
 
 
+def start_workers(job: Job, jobs: int = 1, timeout: float | None = None,
+                  processes: bool = True) -> Workers:
+    """Worker processes for :func:`convert_many`, started now: start them before building
+    large state (the list of inputs), which forked workers would otherwise carry."""
+    return Workers(convert_one, job, jobs, timeout, processes)
+
+
 def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
-                 timeout: float | None = None,
-                 processes: bool = True) -> Iterator[tuple[Input, Outcome]]:
+                 timeout: float | None = None, processes: bool = True,
+                 workers: Workers | None = None) -> Iterator[tuple[Input, Outcome]]:
     """Convert inputs in ``jobs`` worker processes, one at a time each; yields each input
     with its :class:`Outcome`, in input order, as soon as it and all before it are done.
 
     A post that runs past ``timeout`` seconds or crashes its worker fails alone.
     ``processes=False`` converts in this process (see :func:`convert.batch.ordered_map`).
-    Standard input is read here, before the workers see the task.
+    ``workers`` (from :func:`start_workers`, for this ``job``) replaces the other
+    arguments. Standard input is read here, before the workers see the task.
     """
-    order: list[Input] = []
+    if workers is None:
+        with start_workers(job, jobs, timeout, processes) as own:
+            yield from convert_many(sources, job, workers=own)
+        return
+    order: deque[Input] = deque()  # handed out, not yet yielded
 
     def tasks() -> Iterator[tuple[Input, bytes | InputError | None]]:
         for source in sources:
@@ -179,8 +195,7 @@ def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
                     data = exc
             yield source, data
 
-    for index, result in enumerate(ordered_map(convert_one, job, tasks(), jobs, timeout,
-                                                     processes)):
+    for result in workers.map(tasks()):
         if isinstance(result, Failed):
             result = Outcome(error=result.reason)
-        yield order[index], result
+        yield order.popleft(), result

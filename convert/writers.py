@@ -69,21 +69,37 @@ def wants_folder(output: str | None, inputs: int) -> bool:
     return False
 
 
-def _refusal(path: Path, protected: set[Path]) -> str | None:
-    if path.resolve() in protected:
+def input_identities(sources: list[Input]) -> set[tuple[int, int]]:
+    """The (device, inode) of every input file: no output may be written over one (hard
+    and symbolic links included). Two integers an input, for archives of any size."""
+    found = set()
+    for source in sources:
+        if source.file is not None:
+            try:
+                info = os.stat(source.file)
+            except OSError:
+                continue
+            found.add((info.st_dev, info.st_ino))
+    return found
+
+
+def _refusal(path: Path, protected: set[tuple[int, int]]) -> str | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None  # nothing there yet: nothing to overwrite
+    if (info.st_dev, info.st_ino) in protected:
         return f"{path}: refusing to overwrite an input file"
     return None
 
 
 def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                 path: Path | None, protected: set[Path]) -> None:
+                 path: Path | None, protected: set[tuple[int, int]]) -> None:
     """Every input's output, in order, into one stream: standard output or one file
     (one input, or JSON Lines, where an article appears once), written as the inputs
     are converted."""
-    job = run.job(exporter.name, exporter, identify=exporter.collection)
-
     def write_all(stream) -> None:  # noqa: ANN001
-        for _, source, outcome in run.outcomes(sources, job):
+        for _, source, outcome in run.outcomes(sources):
             if exporter.collection and not run.first_copy(source, outcome):
                 continue
             stream.write(outcome.output)
@@ -106,7 +122,7 @@ def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                folder: Path, protected: set[Path]) -> None:
+                folder: Path, protected: set[tuple[int, int]]) -> None:
     """One output per input in ``folder``, mirroring the inputs' tree, each written as
     soon as it is ready; inputs whose output is up to date (see :mod:`.manifest`) are
     not converted again."""
@@ -115,22 +131,23 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
     except OSError as exc:
         raise OutputError(f"-o {folder}: cannot make this folder: "
                           f"{describe_os_error(exc)}") from None
-    job = run.job(exporter.name, exporter)
-    recipe = run.recipe(job)
+    recipe = run.recipe(run.conversion)  # type: ignore[arg-type]
     manifest = Manifest.load(folder)
     tree = OutputTree()
-    todo: list[tuple[Input, str, os.stat_result | None]] = []
+    todo: list[Input] = []
+    targets: list[str] = []
     for source in sources:
         relative = tree.allocate(source.relative, exporter.file_extension)
         if (source.path is not None and not run.settings.force
                 and manifest.up_to_date(relative, source.path, recipe)):
             run.up_to_date += 1
             continue
-        todo.append((source, relative, _stat(source)))
+        todo.append(source)
+        targets.append(relative)
     cleaned: set[Path] = set()
     try:
-        for index, source, outcome in run.outcomes([s for s, _, _ in todo], job):
-            _, relative, info = todo[index]
+        for index, source, outcome in run.outcomes(todo):
+            relative = targets[index]
             target = folder / relative
             problem = _refusal(target, protected)
             if problem:
@@ -146,8 +163,8 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
                 run.fail(f"{target}: {describe_os_error(exc)}")
                 continue
             run.converted += 1
-            if source.path is not None and info is not None:
-                manifest.record(relative, source.path, info, outcome.input_sha256 or "", recipe)
+            if source.path is not None and outcome.input_read is not None:
+                manifest.record(relative, source.path, outcome.input_read, recipe)
         _report_orphans(run, manifest)
     finally:
         try:
@@ -155,13 +172,6 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
         except OSError as exc:
             run.say(f"{folder / MANIFEST_NAME}: {describe_os_error(exc)}; the next run "
                     "converts everything again")
-
-
-def _stat(source: Input) -> os.stat_result | None:
-    try:
-        return source.path.stat() if source.path is not None else None
-    except OSError:
-        return None
 
 
 def _report_orphans(run: ConversionRun, manifest: Manifest) -> None:
@@ -183,12 +193,12 @@ def _report_orphans(run: ConversionRun, manifest: Manifest) -> None:
 def _documents(run: ConversionRun, sources: list[Input]) -> list[Document]:
     """The converted posts of a book, each article once."""
     return [outcome.document  # type: ignore[misc]
-            for _, source, outcome in run.outcomes(sources, run.job(None, identify=True))
+            for _, source, outcome in run.outcomes(sources)
             if run.first_copy(source, outcome)]
 
 
 def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
-               output: str | None, protected: set[Path]) -> None:
+               output: str | None, protected: set[tuple[int, int]]) -> None:
     """One book of all the posts."""
     documents = _documents(run, sources)
     if documents and _write_one_book(run, documents, exporter, output, protected):
@@ -196,7 +206,7 @@ def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def write_books(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                folder: Path, protected: set[Path]) -> None:
+                folder: Path, protected: set[tuple[int, int]]) -> None:
     """One book per group of posts (``--split-by``) in ``folder``, named and titled after
     its group; books come in the order of their first post."""
     how = run.settings.split_by
@@ -237,7 +247,7 @@ def split_key(doc: Document, how: str) -> str:
 
 
 def _write_one_book(run: ConversionRun, documents: list[Document], exporter: Exporter,
-                    output: str | None, protected: set[Path]) -> bool:
+                    output: str | None, protected: set[tuple[int, int]]) -> bool:
     """Write one book; on failure report it, count its posts as failed, return False."""
     target = "standard output" if output in (None, "-") else output
     try:
