@@ -152,23 +152,27 @@ def discover(names: Sequence[str], follow_symlinks: bool = False
 
 def _walk(folder: Path, follow_symlinks: bool,
           suffixes: tuple[str, ...]) -> Iterator[Input | Skipped]:
-    root = folder.resolve()
-    entries = []
+    # Strings, not Path objects: an archive folder may hold 100,000 posts.
+    top = str(folder)
+    root = os.path.realpath(top)
+    entries: list[tuple[str, str]] = []  # (relative POSIX path, path)
     # os.walk does not descend into symlinked folders (followlinks=False): a link can
     # neither lead out of the tree nor make a cycle.
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        base = os.path.relpath(dirpath, top)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
         for filename in filenames:
             if filename.startswith(".") or not filename.lower().endswith(suffixes):
                 continue
-            entries.append(Path(dirpath) / filename)
-    entries.sort(key=lambda p: p.relative_to(folder).as_posix())
-    for p in entries:
-        if p.is_symlink() and not follow_symlinks:
-            target = p.resolve()
-            if not target.is_relative_to(root):
-                yield Skipped(str(p), f"symbolic link to {target}, outside {folder}; "
-                                      "skipped (--follow-symlinks reads it)")
+            entries.append((prefix + filename, os.path.join(dirpath, filename)))
+    entries.sort()
+    for relative, path in entries:
+        if not follow_symlinks and os.path.islink(path):
+            target = os.path.realpath(path)
+            if os.path.commonpath([root, target]) != root:
+                yield Skipped(path, f"symbolic link to {target}, outside {folder}; "
+                                    "skipped (--follow-symlinks reads it)")
                 continue
-        if p.is_file():
-            yield Input(str(p), str(p), p.relative_to(folder).as_posix())
+        if os.path.isfile(path):
+            yield Input(path, path, relative)

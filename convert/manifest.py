@@ -1,7 +1,7 @@
 """What made each output in an output folder, so that a re-run redoes only what changed.
 
-The manifest (``.newsconv-manifest`` in the output folder, JSON) maps each output's
-path, relative to the folder, to the input it came from: the input's resolved path, its
+The manifest (``.newsconv-manifest`` in the output folder, JSON Lines) maps each output's
+path, relative to the folder, to the input it came from: the input's absolute path, its
 size, modification time and SHA-256, and the *recipe* (newsconv version, format and
 options). An output is up to date when it exists, its recipe is the same, and its input
 is unchanged: same size and modification time (a ``stat``, nothing read), or, when only
@@ -14,18 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from .output import atomic_write
+from .output import atomic_write_with
 
 MANIFEST_NAME = ".newsconv-manifest"  # JSON; no suffix, so no glob for outputs finds it
-FORMAT = 1
+FORMAT = 2  # JSON Lines: a header, then [output, input, size, mtime_ns, sha256, recipe]
 
 
 @dataclass(slots=True)
 class Entry:
-    input: str  # resolved path
+    input: str  # absolute path (not resolved: a stat-free comparison)
     size: int
     mtime_ns: int
     sha256: str
@@ -52,12 +53,15 @@ class Manifest:
     def load(cls, folder: Path) -> Manifest:
         """The folder's manifest; an empty one when there is none or it is unreadable
         (then everything is converted again: never wrong, only slower)."""
+        entries: dict[str, Entry] = {}
         try:
-            data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
-                return cls(folder)
-            entries = {rel: Entry(**fields) for rel, fields in data["outputs"].items()}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            with (folder / MANIFEST_NAME).open(encoding="utf-8") as handle:
+                if json.loads(handle.readline()) != {"format": FORMAT}:
+                    return cls(folder)
+                for line in handle:  # one output a line: no big transient tree
+                    output, *fields = json.loads(line)
+                    entries[output] = Entry(*fields)
+        except (OSError, ValueError, TypeError):
             return cls(folder)
         return cls(folder, entries)
 
@@ -69,10 +73,10 @@ class Manifest:
             return False
         try:
             info = source.stat()
-            resolved = str(source.resolve())
+            where = os.path.abspath(source)
         except OSError:
             return False
-        if resolved != entry.input or not (self.folder / output).is_file():
+        if where != entry.input or not (self.folder / output).is_file():
             return False
         if (info.st_size, info.st_mtime_ns) == (entry.size, entry.mtime_ns):
             return True
@@ -92,7 +96,7 @@ class Manifest:
         """``output`` was just written from ``source``; ``read`` is the SHA-256 of the
         bytes that were converted and the file's size and modification time then."""
         sha256, size, mtime_ns = read
-        self.entries[output] = Entry(str(source.resolve()), size, mtime_ns, sha256, recipe)
+        self.entries[output] = Entry(os.path.abspath(source), size, mtime_ns, sha256, recipe)
         self.changed = True
 
     def orphans(self) -> list[str]:
@@ -111,9 +115,13 @@ class Manifest:
         # first, so that after a power loss the manifest never outlives their data.
         if hasattr(os, "sync"):
             os.sync()
-        data = {"format": FORMAT,
-                "outputs": {rel: asdict(e) for rel, e in sorted(self.entries.items())}}
-        atomic_write(self.folder / MANIFEST_NAME,
-                     json.dumps(data, ensure_ascii=False, indent=0).encode("utf-8"),
-                     durable=True)
+
+        def write(handle: BinaryIO) -> None:
+            handle.write(json.dumps({"format": FORMAT}).encode() + b"\n")
+            for output in sorted(self.entries):
+                e = self.entries[output]
+                line = [output, e.input, e.size, e.mtime_ns, e.sha256, e.recipe]
+                handle.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+
+        atomic_write_with(self.folder / MANIFEST_NAME, write)
         self.changed = False
