@@ -239,4 +239,7 @@ def test_cli_output_failing_mid_write_keeps_the_old_output(tmp_path: Path,
     assert "big" in run.stderr and "1 failed" in run.stderr, run.stderr
     assert (out / f"big{suffix}").read_bytes() == OLD
     assert "小文章" in (out / f"small{suffix}").read_text(encoding="utf-8")
-    assert leftovers(out) == [f"big{suffix}", f"small{suffix}"]
+    # no temporary file left; the run's manifest records the one output it wrote
+    assert leftovers(out) == [".newsconv-manifest", f"big{suffix}", f"small{suffix}"]
+    assert f"small{suffix}" in (out / ".newsconv-manifest").read_text(encoding="utf-8")
+    assert f"big{suffix}" not in (out / ".newsconv-manifest").read_text(encoding="utf-8")
