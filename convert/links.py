@@ -19,6 +19,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import unquote
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -104,6 +105,11 @@ def safe_url(url: str | None) -> str | None:
     """
     if not isinstance(url, str):
         return None
+    return _safe_str_url(url)
+
+
+@lru_cache(maxsize=8192)  # each URL is judged by the normaliser and again by exporters
+def _safe_str_url(url: str) -> str | None:
     cleaned = clean_url(url)
     if not cleaned or refused_scheme(cleaned) is not None:
         return None
