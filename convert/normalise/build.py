@@ -70,6 +70,18 @@ _CODE_TAGS = frozenset({"code", "kbd", "tt", "samp", "var"})
 _LANGUAGE_NAME = re.compile(r"[a-z0-9_+#.-]{1,30}")
 _NOT_LANGUAGES = frozenset({"none", "plain", "plaintext", "text", "nohighlight", "hljs",
                             "prettyprint", "linenums", "highlight", "source", "code"})
+# Languages that sites name with a bare class (<pre class="js">, <code class="xml">):
+# a list of names, so that layout classes ("content", "box") never become languages.
+_BARE_LANGUAGES = frozenset({
+    "bash", "bat", "c", "c#", "c++", "clojure", "cmake", "coffeescript", "cpp", "cs",
+    "csharp", "css", "dart", "diff", "dockerfile", "elixir", "erlang", "go", "golang",
+    "gradle", "graphql", "groovy", "haskell", "html", "ini", "java", "javascript", "js",
+    "json", "jsx", "kotlin", "less", "lua", "makefile", "markdown", "matlab", "nginx",
+    "objc", "objectivec", "perl", "php", "powershell", "properties", "proto", "protobuf",
+    "ps1", "py", "python", "rb", "ruby", "rust", "sass", "scala", "scss", "sh", "shell",
+    "sql", "swift", "tex", "toml", "ts", "tsx", "typescript", "vb", "vue", "xml", "yaml",
+    "yml", "zsh",
+})
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0\u3000]*\n")
 
 
@@ -426,8 +438,10 @@ def _code_text(el: etree._Element) -> str:
 
 def _code_language(el: etree._Element) -> str | None:
     """The language named on a ``<pre>`` or its ``<code>``: ``language-x``, ``lang-x``,
-    ``brush: x``, ``data-lang="x"``, or highlight.js's ``hljs x``."""
-    for node in (el, *el.iterdescendants("code")):
+    ``brush: x``, ``data-lang="x"``, highlight.js's ``hljs x``, or a bare class that
+    names a known language (``class="java"``)."""
+    nodes = (el, *el.iterdescendants("code"))
+    for node in nodes:
         for attr in ("data-lang", "lang"):
             value = (node.get(attr) or "").strip().lower()
             if value:
@@ -440,6 +454,10 @@ def _code_language(el: etree._Element) -> str | None:
         for i, token in enumerate(tokens[:-1]):
             if token in ("brush:", "hljs") and _language_name(tokens[i + 1]):
                 return _language_name(tokens[i + 1])
+    for node in nodes:  # after every explicit form: "hljs xml" wins over a bare name
+        for token in (node.get("class") or "").lower().split():
+            if token in _BARE_LANGUAGES:
+                return token
     return None
 
 
