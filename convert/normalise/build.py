@@ -11,6 +11,7 @@ an inline element that holds blocks or images is treated as a wrapper instead.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ from ..model import (
     inline_text,
     iter_blocks,
 )
+from .lines import Separator, line_separator
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
 
@@ -94,7 +96,15 @@ class _ParagraphBreak:
     """Marker in a pending run: the paragraph ends here."""
 
 
+class _SourceLine:
+    """Marker in a pending run: a line break of text written as plain lines, judged
+    by the lines on either side when the run is flushed."""
+
+
 _BREAK = _ParagraphBreak()
+_LINE = _SourceLine()
+_Pending = Inline | _ParagraphBreak | _SourceLine
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 @dataclass
@@ -102,11 +112,11 @@ class _Flow:
     """Blocks built so far, and the inline run of the paragraph being collected."""
 
     blocks: list[Block] = field(default_factory=list)
-    pending: list[Inline | _ParagraphBreak] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
 
     def flush(self) -> None:
         run: list[Inline] = []
-        for node in self.pending + [_BREAK]:
+        for node in _resolve_source_lines(self.pending) + [_BREAK]:
             if isinstance(node, _ParagraphBreak):
                 for part in _split_on_break_runs(run):
                     part = tidy_inlines(part)
@@ -121,6 +131,35 @@ class _Flow:
         self.flush()
         if block is not None:
             self.blocks.append(block)
+
+
+def _resolve_source_lines(pending: list[_Pending]) -> list[Inline | _ParagraphBreak]:
+    """Each source line marker becomes a paragraph break, a line break or a soft
+    newline (whitespace), by the text of the lines on either side."""
+    marks = [i for i, node in enumerate(pending) if node is _LINE]
+    if not marks:
+        return pending  # type: ignore[return-value]  # no _SourceLine in it
+    bounds = [-1, *(i for i, node in enumerate(pending)
+                    if isinstance(node, (_ParagraphBreak, _SourceLine, LineBreak))),
+              len(pending)]
+    # text of each line between two bounds, computed once (linear in the run)
+    texts = [inline_text([n for n in pending[a + 1:b] if isinstance(n, Inline)])
+             for a, b in itertools.pairwise(bounds)]
+    out: list[Inline | _ParagraphBreak] = []
+    line = 0  # index into texts of the line the current node is on
+    for node in pending:
+        if isinstance(node, (_ParagraphBreak, _SourceLine, LineBreak)):
+            if node is _LINE:
+                kind = line_separator(texts[line].rsplit("\n", 1)[-1],
+                                      texts[line + 1].split("\n", 1)[0])
+                out.append(_BREAK if kind is Separator.PARAGRAPH else
+                           LineBreak() if kind is Separator.LINE else Text("\n"))
+            else:
+                out.append(node)  # type: ignore[arg-type]
+            line += 1
+        else:
+            out.append(node)
+    return out
 
 
 def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
@@ -189,7 +228,15 @@ class Builder:
         for i, piece in enumerate(pieces):
             if i:
                 flow.pending.append(_BREAK)
-            flow.pending.append(Text(piece))
+            if not piece.strip():  # whitespace between tags: source formatting only
+                flow.pending.append(Text(piece))
+                continue
+            # Text with visible characters, outside any <p>: its line breaks are the
+            # author's plain lines (judged at flush).
+            for j, line in enumerate(_NEWLINE.split(piece)):
+                if j:
+                    flow.pending.append(_LINE)
+                flow.pending.append(Text(line))
 
     def _element_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
         tag = _tag(el)

@@ -1,0 +1,72 @@
+"""What a source line break means in text written as plain lines.
+
+Some bodies hold no ``<p>`` or ``<br>``: the author's lines are plain text lines in a
+``<div>`` (Japanese event listings, Chinese bullet lists written as lines, one
+paragraph per line). HTML would run them together, and between two CJK characters
+the line break would vanish altogether: ``…高山市民文化会館開場 2021-11-14…``. Each
+such line break is judged by the lines on either side of it:
+
+- a line that ends a CJK sentence (``。！？``) ends its paragraph;
+- a list-like line (a bullet or number, a ``label value`` or ``label：value`` field)
+  keeps its own line, and so does a short CJK line before a CJK line (a title, an
+  item of a list written without markers: ``优点`` / ``速度快``);
+- otherwise it is a soft wrap of one sentence: a space between Latin words, nothing
+  between two CJK characters (the whitespace rule of ``text.py`` decides).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from .text import CJK_CLASS, is_cjk
+
+# CJK sentence-final punctuation, then closing quotes or brackets. Latin text is
+# left out: HTML sources wrap English prose at a width, and a wrap that falls after
+# a full stop is no paragraph end (a space keeps the words apart there).
+_SENTENCE_END = re.compile(r"[。！？．…]+[」』”’\"')）】〕》]*$")
+# A line that ends mid-clause continues on the next one, however short it is.
+_CONTINUES = re.compile(r"[，,、；;：:（(「『“‘《〔【—–-]$")
+_LIST_MARKER = re.compile(
+    r"(?:[*+\-]\s|[•·・●○■□◆◇▪▶►★☆※→]"
+    r"|\d{1,3}[.、)）:：](?!\d)|[（(](?:\d{1,3}|[一二三四五六七八九十]{1,3})[)）]"
+    r"|[\u2460-\u2473]|[一二三四五六七八九十]{1,3}[、.．]|第[\d一二三四五六七八九十百]{1,4}[章节節条條回部])"
+)
+# "開場 2021-11-14 12:45", "地点：礼堂": a short label, then a space or a colon.
+_FIELD = re.compile(rf"(?:[{CJK_CLASS}]{{1,8}}[ \u3000]+|[^\s：:]{{1,10}}[：:]\s*)\S")
+# A line shorter than this that ends no clause stands on its own: a wrapped sentence
+# fills its lines to the editor's width.
+SHORT_LINE = 16
+FIELD_LINE = 40
+
+
+class Separator(Enum):
+    PARAGRAPH = "paragraph"
+    LINE = "line"
+    SOFT = "soft"
+
+
+def is_list_like(line: str) -> bool:
+    line = line.strip()
+    # A field is short; a long line that opens with "升级方法：" is prose.
+    return bool(_LIST_MARKER.match(line)
+                or (len(line) <= FIELD_LINE and _FIELD.match(line)))
+
+
+def line_separator(before: str, after: str) -> Separator:
+    """The separator a reader expects where the line ``before`` ends and ``after``
+    begins (both without their line break)."""
+    before, after = before.strip(), after.strip()
+    if not before or not after:
+        return Separator.SOFT  # nothing to keep apart on one side
+    if is_list_like(after) or is_list_like(before):
+        return Separator.LINE
+    if _SENTENCE_END.search(before):
+        return Separator.PARAGRAPH
+    if _CONTINUES.search(before):
+        return Separator.SOFT
+    if len(before) < SHORT_LINE and is_cjk(before[-1]) and is_cjk(after[0]):
+        # Only where a soft wrap would join the lines with nothing at all: a space
+        # already keeps Latin words apart.
+        return Separator.LINE
+    return Separator.SOFT
