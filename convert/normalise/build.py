@@ -11,7 +11,6 @@ an inline element that holds blocks or images is treated as a wrapper instead.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -21,7 +20,6 @@ from lxml.html import HtmlElement
 from ..model import (
     Block,
     Code,
-    CodeBlock,
     Embed,
     Emphasis,
     Figure,
@@ -44,7 +42,10 @@ from ..model import (
     inline_text,
     iter_blocks,
 )
-from .lines import Separator, line_separator
+from .codeblock import code_block
+from .lines import BREAK as _BREAK
+from .lines import LINE as _LINE
+from .lines import ParagraphBreak, Pending, resolve_source_lines
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
 
@@ -69,21 +70,6 @@ _FORMATTING = {
 _LAYOUT_CELL_CONTENT = frozenset({"table", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
                                   "blockquote", "ul", "ol", "figure", "iframe", "video"})
 _CODE_TAGS = frozenset({"code", "kbd", "tt", "samp", "var"})
-_LANGUAGE_NAME = re.compile(r"[a-z0-9_+#.-]{1,30}")
-_NOT_LANGUAGES = frozenset({"none", "plain", "plaintext", "text", "nohighlight", "hljs",
-                            "prettyprint", "linenums", "highlight", "source", "code"})
-# Languages that sites name with a bare class (<pre class="js">, <code class="xml">):
-# a list of names, so that layout classes ("content", "box") never become languages.
-_BARE_LANGUAGES = frozenset({
-    "bash", "bat", "c", "c#", "c++", "clojure", "cmake", "coffeescript", "cpp", "cs",
-    "csharp", "css", "dart", "diff", "dockerfile", "elixir", "erlang", "go", "golang",
-    "gradle", "graphql", "groovy", "haskell", "html", "ini", "java", "javascript", "js",
-    "json", "jsx", "kotlin", "less", "lua", "makefile", "markdown", "matlab", "nginx",
-    "objc", "objectivec", "perl", "php", "powershell", "properties", "proto", "protobuf",
-    "ps1", "py", "python", "rb", "ruby", "rust", "sass", "scala", "scss", "sh", "shell",
-    "sql", "swift", "tex", "toml", "ts", "tsx", "typescript", "vb", "vue", "xml", "yaml",
-    "yml", "zsh",
-})
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0\u3000]*\n")
 
 
@@ -92,18 +78,6 @@ def _tag(el: etree._Element) -> str:
     return tag.lower() if isinstance(tag, str) else ""
 
 
-class _ParagraphBreak:
-    """Marker in a pending run: the paragraph ends here."""
-
-
-class _SourceLine:
-    """Marker in a pending run: a line break of text written as plain lines, judged
-    by the lines on either side when the run is flushed."""
-
-
-_BREAK = _ParagraphBreak()
-_LINE = _SourceLine()
-_Pending = Inline | _ParagraphBreak | _SourceLine
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
@@ -112,12 +86,12 @@ class _Flow:
     """Blocks built so far, and the inline run of the paragraph being collected."""
 
     blocks: list[Block] = field(default_factory=list)
-    pending: list[_Pending] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
 
     def flush(self) -> None:
         run: list[Inline] = []
-        for node in _resolve_source_lines(self.pending) + [_BREAK]:
-            if isinstance(node, _ParagraphBreak):
+        for node in resolve_source_lines(self.pending) + [_BREAK]:
+            if isinstance(node, ParagraphBreak):
                 for part in _split_on_break_runs(run):
                     part = tidy_inlines(part)
                     if has_visible_content(part):
@@ -131,35 +105,6 @@ class _Flow:
         self.flush()
         if block is not None:
             self.blocks.append(block)
-
-
-def _resolve_source_lines(pending: list[_Pending]) -> list[Inline | _ParagraphBreak]:
-    """Each source line marker becomes a paragraph break, a line break or a soft
-    newline (whitespace), by the text of the lines on either side."""
-    marks = [i for i, node in enumerate(pending) if node is _LINE]
-    if not marks:
-        return pending  # type: ignore[return-value]  # no _SourceLine in it
-    bounds = [-1, *(i for i, node in enumerate(pending)
-                    if isinstance(node, (_ParagraphBreak, _SourceLine, LineBreak))),
-              len(pending)]
-    # text of each line between two bounds, computed once (linear in the run)
-    texts = [inline_text([n for n in pending[a + 1:b] if isinstance(n, Inline)])
-             for a, b in itertools.pairwise(bounds)]
-    out: list[Inline | _ParagraphBreak] = []
-    line = 0  # index into texts of the line the current node is on
-    for node in pending:
-        if isinstance(node, (_ParagraphBreak, _SourceLine, LineBreak)):
-            if node is _LINE:
-                kind = line_separator(texts[line].rsplit("\n", 1)[-1],
-                                      texts[line + 1].split("\n", 1)[0])
-                out.append(_BREAK if kind is Separator.PARAGRAPH else
-                           LineBreak() if kind is Separator.LINE else Text("\n"))
-            else:
-                out.append(node)  # type: ignore[arg-type]
-            line += 1
-        else:
-            out.append(node)
-    return out
 
 
 def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
@@ -255,7 +200,7 @@ class Builder:
         elif tag == "blockquote":
             flow.add_block(self._container(Quote, el))
         elif tag == "pre":
-            flow.add_block(self._code_block(el))
+            flow.add_block(code_block(el))
         elif tag == "table":
             self._table_into(el, flow)
         elif tag == "figure":
@@ -321,17 +266,6 @@ class Builder:
             except ValueError:
                 start = 1
         return ListBlock(ordered, items, start)
-
-    def _code_block(self, el: etree._Element) -> CodeBlock | None:
-        text = _code_text(el)
-        if text.startswith("\n"):  # HTML drops one newline right after <pre>
-            text = text[1:]
-        # Trailing spaces on code lines are invisible and would make whitespace-only
-        # lines in the output; they are the only change made to code text.
-        text = "\n".join(line.rstrip() for line in text.rstrip().split("\n"))
-        if not text.strip():
-            return None
-        return CodeBlock(text, _code_language(el))
 
     def _table_into(self, el: etree._Element, flow: _Flow) -> None:
         rows = [row for row in el.iter("tr") if _owning_table(row) is el]
@@ -460,59 +394,6 @@ def _span(value: str | None) -> int:
         return max(1, min(int((value or "1").strip()), 1000))
     except ValueError:
         return 1
-
-
-def _code_text(el: etree._Element) -> str:
-    """The text of a code block, with ``<br>`` as a line break (once, even when the
-    source also has a newline after it)."""
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text and _tag(node) != "br":
-            parts.append(node.text)
-        for child in node:
-            if _tag(child) == "br":
-                if not (child.tail or "").startswith(("\n", "\r")):
-                    parts.append("\n")
-            elif _tag(child):
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return "".join(parts)
-
-
-def _code_language(el: etree._Element) -> str | None:
-    """The language named on a ``<pre>`` or its ``<code>``: ``language-x``, ``lang-x``,
-    ``brush: x``, ``data-lang="x"``, highlight.js's ``hljs x``, or a bare class that
-    names a known language (``class="java"``)."""
-    nodes = (el, *el.iterdescendants("code"))
-    for node in nodes:
-        for attr in ("data-lang", "lang"):
-            value = (node.get(attr) or "").strip().lower()
-            if value:
-                return value
-        tokens = (node.get("class") or "").lower().replace("brush:", "brush: ").split()
-        for token in tokens:
-            for prefix in ("language-", "lang-"):
-                if token.startswith(prefix) and _language_name(token[len(prefix):]):
-                    return _language_name(token[len(prefix):])
-        for i, token in enumerate(tokens[:-1]):
-            if token in ("brush:", "hljs") and _language_name(tokens[i + 1]):
-                return _language_name(tokens[i + 1])
-    for node in nodes:  # after every explicit form: "hljs xml" wins over a bare name
-        for token in (node.get("class") or "").lower().split():
-            if token in _BARE_LANGUAGES:
-                return token
-    return None
-
-
-def _language_name(token: str) -> str | None:
-    token = token.strip(";")
-    if token in _NOT_LANGUAGES or not _LANGUAGE_NAME.fullmatch(token):
-        return None
-    return token
 
 
 def plain_text(blocks: list[Block]) -> str:

@@ -16,9 +16,11 @@ such line break is judged by the lines on either side of it:
 
 from __future__ import annotations
 
+import itertools
 import re
 from enum import Enum
 
+from ..model import Inline, LineBreak, Text, inline_text
 from .text import CJK_CLASS, is_cjk
 
 # CJK sentence-final punctuation, then closing quotes or brackets. Latin text is
@@ -70,3 +72,46 @@ def line_separator(before: str, after: str) -> Separator:
         # already keeps Latin words apart.
         return Separator.LINE
     return Separator.SOFT
+
+
+class ParagraphBreak:
+    """Marker in a pending run: the paragraph ends here."""
+
+
+class SourceLine:
+    """Marker in a pending run: a line break of text written as plain lines, judged
+    by the lines on either side when the run is flushed."""
+
+
+BREAK = ParagraphBreak()
+LINE = SourceLine()
+Pending = Inline | ParagraphBreak | SourceLine
+
+
+def resolve_source_lines(pending: list[Pending]) -> list[Inline | ParagraphBreak]:
+    """Each source line marker becomes a paragraph break, a line break or a soft
+    newline (whitespace), by the text of the lines on either side."""
+    marks = [i for i, node in enumerate(pending) if node is LINE]
+    if not marks:
+        return pending  # type: ignore[return-value]  # no SourceLine in it
+    bounds = [-1, *(i for i, node in enumerate(pending)
+                    if isinstance(node, (ParagraphBreak, SourceLine, LineBreak))),
+              len(pending)]
+    # text of each line between two bounds, computed once (linear in the run)
+    texts = [inline_text([n for n in pending[a + 1:b] if isinstance(n, Inline)])
+             for a, b in itertools.pairwise(bounds)]
+    out: list[Inline | ParagraphBreak] = []
+    line = 0  # index into texts of the line the current node is on
+    for node in pending:
+        if isinstance(node, (ParagraphBreak, SourceLine, LineBreak)):
+            if node is LINE:
+                kind = line_separator(texts[line].rsplit("\n", 1)[-1],
+                                      texts[line + 1].split("\n", 1)[0])
+                out.append(BREAK if kind is Separator.PARAGRAPH else
+                           LineBreak() if kind is Separator.LINE else Text("\n"))
+            else:
+                out.append(node)  # type: ignore[arg-type]
+            line += 1
+        else:
+            out.append(node)
+    return out
