@@ -65,7 +65,19 @@ def test_whitespace_between_tags_is_no_line() -> None:
 
 
 def test_inside_p_html_whitespace_rules_stay() -> None:
+    # an editor wraps CJK anywhere inside <p>: short lines and sentence ends join
     assert paragraphs("<p>优点\n速度快</p>") == ["优点速度快"]
+    assert paragraphs("<p>第一句。\n第二句。</p>") == ["第一句。第二句。"]
+    assert paragraphs("<p>a list:\n- one\n- two</p>") == ["a list: - one - two"]
+
+
+def test_inside_p_list_items_are_not_glued_to_cjk() -> None:
+    assert paragraphs("<p>功能如下\n・支持深色模式\n・优化启动</p>") == [
+        "功能如下\n・支持深色模式\n・优化启动"]
+    body = "<p>開催場所 高山市民文化会館\n開場 2021-11-14 12:45</p>"
+    assert paragraphs(body) == ["開催場所 高山市民文化会館\n開場 2021-11-14 12:45"]
+    # one field-like line next to prose is no listing
+    assert paragraphs("<p>中文\n文字 and</p>") == ["中文文字 and"]
 
 
 def test_lines_around_inline_markup_are_judged_by_their_whole_text() -> None:

@@ -45,6 +45,7 @@ from ..model import (
 from .codeblock import code_block
 from .lines import BREAK as _BREAK
 from .lines import LINE as _LINE
+from .lines import P_LINE as _P_LINE
 from .lines import ParagraphBreak, Pending, resolve_source_lines
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
@@ -166,8 +167,16 @@ class Builder:
                 self._text_into(child.tail, flow, in_paragraph)
 
     def _text_into(self, text: str, flow: _Flow, in_paragraph: bool) -> None:
-        if in_paragraph or "\n" not in text:
+        if "\n" not in text or not text.strip():
             flow.pending.append(Text(text))
+            return
+        if in_paragraph:
+            # Inside <p> HTML's whitespace rules hold; only a break that would join two
+            # CJK lines with nothing is judged (see lines.resolve_source_lines).
+            for j, line in enumerate(_NEWLINE.split(text)):
+                if j:
+                    flow.pending.append(_P_LINE)
+                flow.pending.append(Text(line))
             return
         pieces = _BLANK_LINE.split(text)
         for i, piece in enumerate(pieces):

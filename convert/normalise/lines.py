@@ -48,11 +48,18 @@ class Separator(Enum):
     SOFT = "soft"
 
 
-def is_list_like(line: str) -> bool:
+def has_list_marker(line: str) -> bool:
+    return bool(_LIST_MARKER.match(line.strip()))
+
+
+def is_field(line: str) -> bool:
     line = line.strip()
     # A field is short; a long line that opens with "升级方法：" is prose.
-    return bool(_LIST_MARKER.match(line)
-                or (len(line) <= FIELD_LINE and _FIELD.match(line)))
+    return len(line) <= FIELD_LINE and bool(_FIELD.match(line))
+
+
+def is_list_like(line: str) -> bool:
+    return has_list_marker(line) or is_field(line)
 
 
 def line_separator(before: str, after: str) -> Separator:
@@ -85,14 +92,18 @@ class SourceLine:
 
 BREAK = ParagraphBreak()
 LINE = SourceLine()
+# A line break of text inside <p>: there HTML's rule stands (a paragraph is one
+# paragraph, a Latin wrap a space; an editor wraps CJK anywhere, short lines too),
+# except that a list item (a marker on either line, or two "label value" fields in a
+# row) is not glued to a CJK neighbour: it keeps its line.
+P_LINE = SourceLine()
 Pending = Inline | ParagraphBreak | SourceLine
 
 
 def resolve_source_lines(pending: list[Pending]) -> list[Inline | ParagraphBreak]:
     """Each source line marker becomes a paragraph break, a line break or a soft
     newline (whitespace), by the text of the lines on either side."""
-    marks = [i for i, node in enumerate(pending) if node is LINE]
-    if not marks:
+    if not any(isinstance(node, SourceLine) for node in pending):
         return pending  # type: ignore[return-value]  # no SourceLine in it
     bounds = [-1, *(i for i, node in enumerate(pending)
                     if isinstance(node, (ParagraphBreak, SourceLine, LineBreak))),
@@ -104,9 +115,17 @@ def resolve_source_lines(pending: list[Pending]) -> list[Inline | ParagraphBreak
     line = 0  # index into texts of the line the current node is on
     for node in pending:
         if isinstance(node, (ParagraphBreak, SourceLine, LineBreak)):
-            if node is LINE:
-                kind = line_separator(texts[line].rsplit("\n", 1)[-1],
-                                      texts[line + 1].split("\n", 1)[0])
+            if isinstance(node, SourceLine):
+                before = texts[line].rsplit("\n", 1)[-1].strip()
+                after = texts[line + 1].split("\n", 1)[0].strip()
+                if node is LINE:
+                    kind = line_separator(before, after)
+                elif (before and after and is_cjk(before[-1]) and is_cjk(after[0])
+                      and (has_list_marker(before) or has_list_marker(after)
+                           or (is_field(before) and is_field(after)))):
+                    kind = Separator.LINE
+                else:
+                    kind = Separator.SOFT
                 out.append(BREAK if kind is Separator.PARAGRAPH else
                            LineBreak() if kind is Separator.LINE else Text("\n"))
             else:
