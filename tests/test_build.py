@@ -104,8 +104,8 @@ def test_code_keeps_raw_markup_and_nothing_after_is_swallowed() -> None:
 
 
 def test_protect_code_keeps_highlighting_markup() -> None:
-    assert protect_code('<pre><span class="k">if</span> a<b</pre>') == (
-        '<pre><span class="k">if</span> a&lt;b</pre>')
+    assert protect_code('<pre><span class="k">if</span> a < b<br>c<-d</pre>') == (
+        '<pre><span class="k">if</span> a &lt; b<br>c&lt;-d</pre>')
 
 
 def test_br_in_pre_is_one_newline() -> None:
@@ -232,7 +232,7 @@ def test_unsplittable_urls_are_dropped_keeping_text() -> None:
 
 def test_protect_code_scans_unclosed_and_several_blocks() -> None:
     assert protect_code("<pre>a<x></pre>b<x><PRE class=c>d<y></PRE >") == (
-        "<pre>a&lt;x></pre>b<x><PRE class=c>d&lt;y></PRE >")
+        "<pre>a&lt;x&gt;</pre>b<x><PRE class=c>d&lt;y&gt;</PRE >")
     assert protect_code("<pre>a<x>" + "<pre>" * 100) == "<pre>a<x>" + "<pre>" * 100
     assert protect_code("<pre no end") == "<pre no end"
 

@@ -20,7 +20,6 @@ from lxml.html import HtmlElement
 from ..model import (
     Block,
     Code,
-    CodeBlock,
     Embed,
     Emphasis,
     Figure,
@@ -43,6 +42,11 @@ from ..model import (
     inline_text,
     iter_blocks,
 )
+from .codeblock import code_block
+from .lines import BREAK as _BREAK
+from .lines import LINE as _LINE
+from .lines import P_LINE as _P_LINE
+from .lines import ParagraphBreak, Pending, resolve_source_lines
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
 
@@ -67,9 +71,6 @@ _FORMATTING = {
 _LAYOUT_CELL_CONTENT = frozenset({"table", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
                                   "blockquote", "ul", "ol", "figure", "iframe", "video"})
 _CODE_TAGS = frozenset({"code", "kbd", "tt", "samp", "var"})
-_LANGUAGE_NAME = re.compile(r"[a-z0-9_+#.-]{1,30}")
-_NOT_LANGUAGES = frozenset({"none", "plain", "plaintext", "text", "nohighlight", "hljs",
-                            "prettyprint", "linenums", "highlight", "source", "code"})
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0\u3000]*\n")
 
 
@@ -78,11 +79,7 @@ def _tag(el: etree._Element) -> str:
     return tag.lower() if isinstance(tag, str) else ""
 
 
-class _ParagraphBreak:
-    """Marker in a pending run: the paragraph ends here."""
-
-
-_BREAK = _ParagraphBreak()
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 @dataclass
@@ -90,12 +87,12 @@ class _Flow:
     """Blocks built so far, and the inline run of the paragraph being collected."""
 
     blocks: list[Block] = field(default_factory=list)
-    pending: list[Inline | _ParagraphBreak] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
 
     def flush(self) -> None:
         run: list[Inline] = []
-        for node in self.pending + [_BREAK]:
-            if isinstance(node, _ParagraphBreak):
+        for node in resolve_source_lines(self.pending) + [_BREAK]:
+            if isinstance(node, ParagraphBreak):
                 for part in _split_on_break_runs(run):
                     part = tidy_inlines(part)
                     if has_visible_content(part):
@@ -170,14 +167,30 @@ class Builder:
                 self._text_into(child.tail, flow, in_paragraph)
 
     def _text_into(self, text: str, flow: _Flow, in_paragraph: bool) -> None:
-        if in_paragraph or "\n" not in text:
+        if "\n" not in text or not text.strip():
             flow.pending.append(Text(text))
+            return
+        if in_paragraph:
+            # Inside <p> HTML's whitespace rules hold; only a break that would join two
+            # CJK lines with nothing is judged (see lines.resolve_source_lines).
+            for j, line in enumerate(_NEWLINE.split(text)):
+                if j:
+                    flow.pending.append(_P_LINE)
+                flow.pending.append(Text(line))
             return
         pieces = _BLANK_LINE.split(text)
         for i, piece in enumerate(pieces):
             if i:
                 flow.pending.append(_BREAK)
-            flow.pending.append(Text(piece))
+            if not piece.strip():  # whitespace between tags: source formatting only
+                flow.pending.append(Text(piece))
+                continue
+            # Text with visible characters, outside any <p>: its line breaks are the
+            # author's plain lines (judged at flush).
+            for j, line in enumerate(_NEWLINE.split(piece)):
+                if j:
+                    flow.pending.append(_LINE)
+                flow.pending.append(Text(line))
 
     def _element_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
         tag = _tag(el)
@@ -196,7 +209,7 @@ class Builder:
         elif tag == "blockquote":
             flow.add_block(self._container(Quote, el))
         elif tag == "pre":
-            flow.add_block(self._code_block(el))
+            flow.add_block(code_block(el))
         elif tag == "table":
             self._table_into(el, flow)
         elif tag == "figure":
@@ -262,17 +275,6 @@ class Builder:
             except ValueError:
                 start = 1
         return ListBlock(ordered, items, start)
-
-    def _code_block(self, el: etree._Element) -> CodeBlock | None:
-        text = _code_text(el)
-        if text.startswith("\n"):  # HTML drops one newline right after <pre>
-            text = text[1:]
-        # Trailing spaces on code lines are invisible and would make whitespace-only
-        # lines in the output; they are the only change made to code text.
-        text = "\n".join(line.rstrip() for line in text.rstrip().split("\n"))
-        if not text.strip():
-            return None
-        return CodeBlock(text, _code_language(el))
 
     def _table_into(self, el: etree._Element, flow: _Flow) -> None:
         rows = [row for row in el.iter("tr") if _owning_table(row) is el]
@@ -401,53 +403,6 @@ def _span(value: str | None) -> int:
         return max(1, min(int((value or "1").strip()), 1000))
     except ValueError:
         return 1
-
-
-def _code_text(el: etree._Element) -> str:
-    """The text of a code block, with ``<br>`` as a line break (once, even when the
-    source also has a newline after it)."""
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text and _tag(node) != "br":
-            parts.append(node.text)
-        for child in node:
-            if _tag(child) == "br":
-                if not (child.tail or "").startswith(("\n", "\r")):
-                    parts.append("\n")
-            elif _tag(child):
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return "".join(parts)
-
-
-def _code_language(el: etree._Element) -> str | None:
-    """The language named on a ``<pre>`` or its ``<code>``: ``language-x``, ``lang-x``,
-    ``brush: x``, ``data-lang="x"``, or highlight.js's ``hljs x``."""
-    for node in (el, *el.iterdescendants("code")):
-        for attr in ("data-lang", "lang"):
-            value = (node.get(attr) or "").strip().lower()
-            if value:
-                return value
-        tokens = (node.get("class") or "").lower().replace("brush:", "brush: ").split()
-        for token in tokens:
-            for prefix in ("language-", "lang-"):
-                if token.startswith(prefix) and _language_name(token[len(prefix):]):
-                    return _language_name(token[len(prefix):])
-        for i, token in enumerate(tokens[:-1]):
-            if token in ("brush:", "hljs") and _language_name(tokens[i + 1]):
-                return _language_name(tokens[i + 1])
-    return None
-
-
-def _language_name(token: str) -> str | None:
-    token = token.strip(";")
-    if token in _NOT_LANGUAGES or not _LANGUAGE_NAME.fullmatch(token):
-        return None
-    return token
 
 
 def plain_text(blocks: list[Block]) -> str:

@@ -1,10 +1,7 @@
 """Parse a scraped HTML body into an lxml tree, keeping code blocks intact.
 
-An HTML parser treats raw markup inside ``<pre>`` as elements: an XML
-``<dependency>`` sample loses its tags, ``List<User>`` opens a ``<user>`` element and a
-Vue ``<script>`` swallows everything after it. Before parsing, every ``<`` inside a
-``<pre>`` that does not start a known formatting tag is escaped, so the code's text
-survives exactly. lxml (libxml2) has no hook for this; it is written here.
+Code inside ``<pre>`` is protected before parsing (``precode``): raw markup in code
+stays code text instead of becoming elements.
 """
 
 from __future__ import annotations
@@ -15,44 +12,10 @@ from collections import Counter
 from lxml import etree, html
 
 from .build import BLOCK_TAGS
+from .precode import protect_code
 
-# Tags that sites really use for markup inside <pre> (syntax highlighting, line breaks,
-# links). Lower-case only: upper-case names in code are type parameters (``Map<K, V>``).
-_PRE_MARKUP = (
-    "a|b|br|code|del|em|font|i|ins|kbd|mark|s|samp|small|span|strong|sub|sup|tt|u|var"
-)
-_PRE_OPEN = re.compile(r"<pre\b", re.I)
-_PRE_CLOSE = re.compile(r"</pre\s*>", re.I)
-_LT_NOT_MARKUP = re.compile(rf"<(?!/?(?:{_PRE_MARKUP})(?=[\s/>]))")
+__all__ = ["MAX_OPEN_TAGS", "limit_nesting", "parse_body", "protect_code"]
 
-
-def protect_code(body: str) -> str:
-    """Escape raw markup inside ``<pre>`` blocks so the parser keeps it as text.
-
-    A block runs from a ``<pre …>`` tag to the next ``</pre>``. Scanned with plain
-    searches that never look at a character twice (a regex over the whole block backs
-    up to every later ``<pre`` when one is never closed: quadratic time).
-    """
-    if "<pre" not in body and "<PRE" not in body:
-        return body
-    out: list[str] = []
-    done = 0  # body[:done] is in out
-    while True:
-        opening = _PRE_OPEN.search(body, done)
-        if opening is None:
-            break
-        tag_end = body.find(">", opening.end())
-        if tag_end < 0:
-            break  # no tag ends after here, so no block can either
-        closing = _PRE_CLOSE.search(body, tag_end + 1)
-        if closing is None:
-            break  # an unclosed <pre> is left to the parser, as before
-        out.append(body[done:tag_end + 1])
-        out.append(_LT_NOT_MARKUP.sub("&lt;", body[tag_end + 1:closing.start()]))
-        out.append(closing.group())
-        done = closing.end()
-    out.append(body[done:])
-    return "".join(out)
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # huge_tree: libxml2 otherwise stops at nesting depth 256 and silently drops the rest
 # of the document (old BBS posts leave hundreds of <font> tags open).

@@ -18,6 +18,7 @@ _CJK = (
     "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uac00-\ud7af"
     "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
 )
+CJK_CLASS = _CJK  # for character classes elsewhere
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _WS_RUN = re.compile(r"[ \t\n\r\f\v]+")
 _NEWLINE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
