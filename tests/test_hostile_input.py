@@ -219,13 +219,15 @@ def test_hang_cases_convert_through_the_cli(tmp_path: Path) -> None:
 def _seconds(text: str, repeat: int) -> float:
     # The cyclic garbage collector is paused: its full passes cost more the more objects
     # are alive, which measures CPython's heuristics rather than our algorithms.
+    # CPU time of this process, not wall time: another job on the machine (a parallel
+    # test worker, CI neighbours) slows the wall clock of the ×1 and ×10 runs unevenly.
     gc.collect()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(repeat):
             convert(text)
-        return time.perf_counter() - start
+        return time.process_time() - start
     finally:
         gc.enable()
 
