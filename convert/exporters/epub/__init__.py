@@ -21,10 +21,10 @@ an NCX for older readers). Around it, for reasons given where each happens:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import uuid
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO, TypeVar
@@ -32,11 +32,11 @@ from typing import BinaryIO, TypeVar
 from ebooklib import epub
 
 from ...fetch import CachedImage, FetchError, FetchOptions, ImageFetcher, read_image_file
-from ...model import Document, Figure, Metadata, image_sources
-from ...spool import Span, Spool, folder_of
+from ...model import Document, Figure
+from ...spool import Spool, folder_of
 from .. import Exporter
+from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
-from .links import epub_blocks
 from .pages import (
     STYLESHEET,
     FileItem,
@@ -162,17 +162,6 @@ def _image_item(image: CachedImage) -> FileItem:
                     path=str(image.path))
 
 
-class _Chapter:
-    """What a book keeps of a post between the two passes: its metadata (without
-    ``extra``), where its blocks lie in the spool, and the images they show."""
-
-    __slots__ = ("metadata", "origin", "blocks", "images")
-
-    def __init__(self, metadata: Metadata, origin: str | None, blocks: Span,
-                 images: tuple[str, ...]) -> None:
-        self.metadata, self.origin, self.blocks, self.images = metadata, origin, blocks, images
-
-
 # ---------------------------------------------------------------- exporter
 
 
@@ -192,22 +181,9 @@ class EpubExporter(Exporter):
         """Write the book of ``documents`` (any iterable, consumed once) to ``stream``."""
         # The spool goes next to the output when the stream is a file (see Spool).
         with Spool(folder_of(stream)) as spool:
-            self._write(self._put_aside(documents, spool), spool, stream)
+            self._write(put_aside(documents, spool), spool, stream)
 
-    @staticmethod
-    def _put_aside(documents: Iterable[Document], spool: Spool) -> list[_Chapter]:
-        """First pass: each post's EPUB-safe blocks go to the spool as it arrives; what
-        stays is what ordering, the title page and the cover need, and its image URLs."""
-        chapters = []
-        for doc in documents:
-            blocks = epub_blocks(doc.blocks)
-            chapters.append(_Chapter(
-                # extra holds whatever else the front matter had: no page shows it
-                dataclasses.replace(doc.metadata, extra={}, date_raw=None), doc.origin,
-                spool.dump(blocks), tuple(dict.fromkeys(image_sources(blocks)))))
-        return chapters
-
-    def _write(self, chapters: list[_Chapter], spool: Spool, stream: BinaryIO) -> None:
+    def _write(self, chapters: list[Chapter], spool: Spool, stream: BinaryIO) -> None:
         opts = self.options
         chapters = sort_documents(chapters, opts.sort or "input")
         if not chapters:
@@ -256,24 +232,31 @@ class EpubExporter(Exporter):
         def image_name(url: str) -> str | None:
             return images[url].file_name if url in images else None
 
-        pages: list[Page] = []
-        # Second pass: one post at a time, back from the spool, rendered into it.
+        # Second pass: one post at a time, back from the spool, rendered into it. The
+        # pages are made after the loop, for the reason given in .chapters.
+        rendered = array("q")
         for number, chapter in enumerate(chapters, 1):
-            blocks = spool.load(chapter.blocks)
+            metadata, blocks = chapter.load(spool)
             if cover_url and blocks and isinstance(blocks[0], Figure) \
                     and blocks[0].src == cover_url:
                 blocks = blocks[1:]  # the cover is not shown twice
             chapter_name = chapter_title(chapter)
-            lang = norm_lang(chapter.metadata.lang) or book_lang
-            content = chapter_xhtml(chapter, blocks, chapter_name, lang, css.file_name,
-                                    image_name)
-            del blocks
-            file_name = f"chapter-{number:04d}.xhtml"
-            for part in (file_name.encode(), chapter_name.encode("utf-8"), content):
+            content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
+                                    chapter_name, norm_lang(metadata.lang) or book_lang,
+                                    css.file_name, image_name)
+            del metadata, blocks
+            for part in (f"chapter-{number:04d}.xhtml".encode(),
+                         chapter_name.encode("utf-8"), content):
                 digest.update(len(part).to_bytes(8, "big") + part)
-            page = SpooledPage(uid=f"chapter-{number:04d}", file_name=file_name,
-                               title=chapter_name, lang=lang)
-            page.spooled(spool, spool.put(content))
+            rendered.extend(spool.put(content))
+            del content, chapter_name
+        pages: list[Page] = []
+        for number, chapter in enumerate(chapters, 1):
+            page = SpooledPage(uid=f"chapter-{number:04d}",
+                               file_name=f"chapter-{number:04d}.xhtml",
+                               title=chapter_title(chapter),
+                               lang=norm_lang(chapter.metadata.lang) or book_lang)
+            page.spooled(spool, (rendered[2 * number - 2], rendered[2 * number - 1]))
             book.add_item(page)
             pages.append(page)
         for item in images.values():
