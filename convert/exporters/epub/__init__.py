@@ -65,6 +65,8 @@ __all__ = ["EpubExporter", "chapter_title"]
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
 GROUPINGS = ("source", "category", "date", "none")
 SORTS = ("input", "date", "title")
+#: Image URLs handed to the fetcher at a time (it downloads 8 at once).
+_FETCH_BATCH = 256
 
 
 # ---------------------------------------------------------------- book metadata
@@ -203,8 +205,12 @@ class EpubExporter(Exporter):
         cover_url, cover = self._cover(chapters, fetcher)
         wanted = list(dict.fromkeys(u for chapter in chapters for u in chapter.images))
         before = (fetcher.stats.downloaded, fetcher.stats.cached)
-        # URL → zip item, shared by every chapter that shows the image
-        images = {url: _image_item(img) for url, img in fetcher.fetch_all(wanted).items()}
+        # URL → zip item, shared by every chapter that shows the image. Fetched in
+        # batches: fetch_all keeps a future (about 2.5 KB) per URL it is given.
+        images: dict[str, FileItem] = {}
+        for start in range(0, len(wanted), _FETCH_BATCH):
+            fetched = fetcher.fetch_all(wanted[start:start + _FETCH_BATCH])
+            images.update((url, _image_item(image)) for url, image in fetched.items())
         self._note_images(fetcher, before, wanted)
         del wanted
 
