@@ -284,6 +284,9 @@ class EpubExporter(Exporter):
         book.spine = [*front, nav, *pages]
 
         modified = modified_time(chapters)
+        # What ebooklib needs is in the book now; the posts' metadata (several MB for
+        # a big book) is not kept while it builds the package document and the nav.
+        del chapters, pages, rendered
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
             # mtime: dcterms:modified; no page-list or landmarks (we make none)

@@ -222,6 +222,9 @@ class SpooledPage(Page):
 
     def spooled(self, spool: Spool, span: Span) -> None:
         self._spool, self._span = spool, span
+        # ebooklib gives each page three lists of its own (links, properties, pages) that
+        # a chapter never fills: one shared empty tuple saves 3 MB in a 20,000-post book.
+        self.links = self.properties = self.pages = ()
 
     def get_content(self, default: bytes | None = None) -> bytes:
         return self._spool.get(self._span)
