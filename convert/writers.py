@@ -205,9 +205,15 @@ class _Posts:
 
     @classmethod
     def of(cls, run: ConversionRun, sources: list[Input]) -> _Posts:
-        return cls(outcome.document  # type: ignore[misc]
-                   for _, source, outcome in run.outcomes(sources)
-                   if run.first_copy(source, outcome))
+        def converted() -> Iterator[Document]:
+            for _, source, outcome in run.outcomes(sources):
+                if run.first_copy(source, outcome):
+                    yield outcome.document  # type: ignore[misc]
+            # Every post is in: the worker processes' memory is given back before the
+            # book is written (tens of MB while ebooklib builds a big book's package).
+            run.close()
+
+        return cls(converted())
 
     def any(self) -> bool:
         """Whether there is a post at all (converting up to the first one, which is

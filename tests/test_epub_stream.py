@@ -146,6 +146,7 @@ class FakeRun:
         self.documents, self.broken_after = documents, broken_after
         self.converted = self.failed = 0
         self.made = 0
+        self.closed_at: int | None = None
         self.settings = SimpleNamespace(split_by="source")
 
     def outcomes(self, sources) -> Iterator:  # noqa: ANN001
@@ -160,6 +161,9 @@ class FakeRun:
 
     def say(self, message: str) -> None:
         pass
+
+    def close(self) -> None:
+        self.closed_at = self.made
 
 
 class TakesThree(Exporter):
@@ -186,6 +190,7 @@ def test_a_book_counts_the_posts_it_took(tmp_path: Path) -> None:
     writers.write_book(run, [], EpubExporter(ExportOptions(offline=True)),
                        str(tmp_path / "b.epub"), set())
     assert (run.converted, run.failed) == (7, 0)
+    assert run.closed_at == 7  # the workers stop once every post is in
     assert (tmp_path / "b.epub").read_bytes() == export(posts(7))
 
 
