@@ -15,6 +15,7 @@ object.
 
 from __future__ import annotations
 
+import dataclasses
 from array import array
 from collections.abc import Iterable
 from typing import Any
@@ -53,7 +54,8 @@ def put_aside(documents: Iterable[Document], spool: Spool) -> list[Chapter]:
     spans = array("q")  # per post: offset, length of its body, then of its summary
     for doc in documents:
         blocks = epub_blocks(doc.blocks)
-        spans.extend(spool.dump((doc.metadata, blocks)))
+        # extra (the front matter's other fields, any YAML value) is shown nowhere
+        spans.extend(spool.dump((dataclasses.replace(doc.metadata, extra={}), blocks)))
         spans.extend(spool.dump(_summary(doc, blocks)))
         del doc, blocks  # not alive while the next post is converted
     shared: dict[Any, Any] = {}
