@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from .output import (
     remove_stale_temporaries,
     safe_stem,
 )
+from .spool import Span, Spool
 
 if TYPE_CHECKING:
     from .conversion_run import ConversionRun
@@ -190,48 +192,102 @@ def _report_orphans(run: ConversionRun, manifest: Manifest) -> None:
         run.say(f"{path}: removed (its input is gone)")
 
 
-def _documents(run: ConversionRun, sources: list[Input]) -> list[Document]:
-    """The converted posts of a book, each article once."""
-    return [outcome.document  # type: ignore[misc]
-            for _, source, outcome in run.outcomes(sources)
-            if run.first_copy(source, outcome)]
+class _Posts:
+    """The converted posts of a book, each article once, as an iterator consumed once
+    (by the exporter); counts how many it gave. An exception from converting (not from
+    the exporter) is kept, so that it is not reported as the book's failure."""
+
+    def __init__(self, documents: Iterator[Document]) -> None:
+        self._documents = documents
+        self._held: list[Document] = []  # the first post, once any() has looked
+        self.count = 0
+        self.error: BaseException | None = None
+
+    @classmethod
+    def of(cls, run: ConversionRun, sources: list[Input]) -> _Posts:
+        def converted() -> Iterator[Document]:
+            for _, source, outcome in run.outcomes(sources):
+                if run.first_copy(source, outcome):
+                    yield outcome.document  # type: ignore[misc]
+            # Every post is in: the worker processes' memory is given back before the
+            # book is written (tens of MB while ebooklib builds a big book's package).
+            run.close()
+
+        return cls(converted())
+
+    def any(self) -> bool:
+        """Whether there is a post at all (converting up to the first one, which is
+        then given first): no book is started for none."""
+        if self.count or self._held:
+            return True
+        try:
+            self._held.append(self._converted())
+        except StopIteration:
+            return False
+        return True
+
+    def __iter__(self) -> _Posts:
+        return self
+
+    def __next__(self) -> Document:
+        doc = self._held.pop() if self._held else self._converted()
+        self.count += 1
+        return doc
+
+    def _converted(self) -> Document:
+        try:
+            return next(self._documents)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def drain(self) -> int:
+        """Convert (and count) the posts the exporter did not take; the total count."""
+        for _ in self:
+            pass
+        return self.count
 
 
 def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
                output: str | None, protected: set[tuple[int, int]]) -> None:
-    """One book of all the posts."""
-    documents = _documents(run, sources)
-    if documents and _write_one_book(run, documents, exporter, output, protected):
-        run.converted = len(documents)
+    """One book of all the posts, handed to the exporter as they are converted."""
+    documents = _Posts.of(run, sources)
+    if documents.any() and _write_one_book(run, documents, exporter, output, protected):
+        run.converted = documents.count
 
 
 def write_books(run: ConversionRun, sources: list[Input], exporter: Exporter,
                 folder: Path, protected: set[tuple[int, int]]) -> None:
     """One book per group of posts (``--split-by``) in ``folder``, named and titled after
-    its group; books come in the order of their first post."""
+    its group; books come in the order of their first post. The posts wait in a spool
+    (:mod:`convert.spool`) while the others are converted: only where each lies is kept."""
     how = run.settings.split_by
-    groups: dict[str, list[Document]] = {}
-    for doc in _documents(run, sources):
-        groups.setdefault(split_key(doc, how), []).append(doc)  # type: ignore[arg-type]
-    if not groups:
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"-o {folder}: cannot make this folder: "
-                          f"{describe_os_error(exc)}") from None
-    names: set[str] = set()
-    base_title = exporter.options.title
-    for group, documents in groups.items():
-        name = safe_stem(group, "other")
-        while name.lower() in names:
-            name += "-"
-        names.add(name.lower())
-        title = f"{base_title} — {group}" if base_title else group
-        book_exporter = type(exporter)(dataclasses.replace(exporter.options, title=title))
-        target = str(folder / (name + exporter.file_extension))
-        if _write_one_book(run, documents, book_exporter, target, protected):
-            run.converted += len(documents)
+    groups: dict[str, list[Span]] = {}
+    with Spool(folder if folder.is_dir() else folder.parent) as spool:
+        for doc in _Posts.of(run, sources):
+            groups.setdefault(split_key(doc, how), []).append(spool.dump(doc))  # type: ignore[arg-type]
+        if not groups:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"-o {folder}: cannot make this folder: "
+                              f"{describe_os_error(exc)}") from None
+        names: set[str] = set()
+        base_title = exporter.options.title
+        for group, spans in groups.items():
+            name = safe_stem(group, "other")
+            while name.lower() in names:
+                name += "-"
+            names.add(name.lower())
+            title = f"{base_title} — {group}" if base_title else group
+            book_exporter = type(exporter)(dataclasses.replace(exporter.options, title=title))
+            target = str(folder / (name + exporter.file_extension))
+            documents = _Posts(spool.load(span) for span in spans)
+            if _write_one_book(run, documents, book_exporter, target, protected):
+                run.converted += documents.count
 
 
 def split_key(doc: Document, how: str) -> str:
@@ -246,9 +302,10 @@ def split_key(doc: Document, how: str) -> str:
     return f"{meta.date:%Y-%m}" if how == "month" else f"{meta.date:%Y}"
 
 
-def _write_one_book(run: ConversionRun, documents: list[Document], exporter: Exporter,
+def _write_one_book(run: ConversionRun, documents: _Posts, exporter: Exporter,
                     output: str | None, protected: set[tuple[int, int]]) -> bool:
-    """Write one book; on failure report it, count its posts as failed, return False."""
+    """Write one book; on failure report it, count its posts as failed (all of them:
+    those the exporter did not take are converted and counted too), return False."""
     target = "standard output" if output in (None, "-") else output
     try:
         if output in (None, "-"):
@@ -258,20 +315,25 @@ def _write_one_book(run: ConversionRun, documents: list[Document], exporter: Exp
             path = Path(output)  # type: ignore[arg-type]
             problem = _refusal(path, protected)
             if problem:
-                run.failed += len(documents)
+                run.failed += documents.drain()
                 print(problem, file=sys.stderr, flush=True)
                 return False
             remove_stale_temporaries(path.parent)
             # Streamed into a temporary file: big books are never held in memory.
             atomic_write_with(path, lambda f: exporter.write(documents, f))
-    except OSError as exc:
-        problem = f"{target}: {describe_os_error(exc)}; book not written"
-    except Exception as exc:  # an exporter bug: report, exit 1
-        problem = f"{target}: internal error: {type(exc).__name__}: {exc}; book not written"
+    except Exception as exc:
+        if documents.error is not None:
+            raise  # converting failed, not the book: as if no book had been started
+        if isinstance(exc, OSError):
+            problem = f"{target}: {describe_os_error(exc)}; book not written"
+        else:  # an exporter bug: report, exit 1
+            problem = (f"{target}: internal error: {type(exc).__name__}: {exc}; "
+                       "book not written")
     else:
+        documents.drain()  # an exporter that stops early still leaves every post counted
         for note in exporter.notes:
             run.say(f"newsconv: {note}")
         return True
-    run.failed += len(documents)
+    run.failed += documents.drain()
     print(problem, file=sys.stderr, flush=True)
     return False

@@ -13,7 +13,7 @@ implement :meth:`Exporter.export` over a sequence of documents.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -74,10 +74,14 @@ class Exporter:
         """Return the output for ``documents`` (exactly one for a per-document exporter)."""
         raise NotImplementedError
 
-    def write(self, documents: Sequence[Document], stream: BinaryIO) -> None:
-        """Write the output to a binary stream; exporters of large outputs override this
-        to stream instead of building the bytes in memory."""
-        stream.write(self.export(documents))
+    def write(self, documents: Iterable[Document], stream: BinaryIO) -> None:
+        """Write the output for ``documents`` to a binary stream.
+
+        ``documents`` may be any iterable, a one-shot iterator included (a run hands
+        over the posts as they are converted); it is consumed once. This default
+        gathers them for :meth:`export`; exporters of large outputs override it to take
+        the documents one at a time instead of holding them all (EPUB does)."""
+        stream.write(self.export(list(documents)))
 
 
 class UnknownFormatError(LookupError):

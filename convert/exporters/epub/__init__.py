@@ -10,6 +10,10 @@ an NCX for older readers). Around it, for reasons given where each happens:
   when they decode completely; an image that cannot be had (or not before the book's
   download deadline) is shown as a link to its URL, never as a remote ``<img>``;
   images are read from the cache only while the zip is written (:class:`pages.FileItem`);
+* the posts are consumed once, as they arrive: each is put aside on disk
+  (:mod:`convert.spool`) and only its metadata and image URLs stay in memory; each
+  chapter is then rendered in turn into the spool and read back only while the zip is
+  written (:class:`pages.SpooledPage`), so a book holds one post at a time;
 * the zip is written with fixed entry times (:mod:`.container`), ``dcterms:modified``
   comes from ``SOURCE_DATE_EPOCH`` or the posts, and the identifier from the content, so
   the same inputs give the same bytes.
@@ -20,28 +24,40 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
+from array import array
 from collections import Counter
-from collections.abc import Sequence
-from typing import BinaryIO
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO, TypeVar
 
 from ebooklib import epub
 
 from ...fetch import CachedImage, FetchError, FetchOptions, ImageFetcher, read_image_file
-from ...model import Document, Figure, image_sources
+from ...model import Document, Figure
+from ...spool import Spool, folder_of
 from .. import Exporter
+from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
-from .links import epub_blocks
 from .pages import (
     STYLESHEET,
     FileItem,
     Page,
+    SpooledPage,
     chapter_title,
     chapter_xhtml,
     cover_page_xhtml,
     generated_cover_svg,
     title_page_xhtml,
 )
-from .text import clean_text, day_string, is_rtl, modified_time, norm_lang, utc, zip_time
+from .text import (
+    Post,
+    clean_text,
+    day_string,
+    is_rtl,
+    modified_time,
+    norm_lang,
+    utc,
+    zip_time,
+)
 
 __all__ = ["EpubExporter", "chapter_title"]
 
@@ -49,6 +65,8 @@ __all__ = ["EpubExporter", "chapter_title"]
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
 GROUPINGS = ("source", "category", "date", "none")
 SORTS = ("input", "date", "title")
+#: Image URLs handed to the fetcher at a time (it downloads 8 at once).
+_FETCH_BATCH = 256
 
 
 # ---------------------------------------------------------------- book metadata
@@ -63,7 +81,7 @@ def _distinct(values) -> list[str]:
     return list(seen)
 
 
-def _book_title(documents: Sequence[Document]) -> str:
+def _book_title(documents: Sequence[Post]) -> str:
     if len(documents) == 1:
         return chapter_title(documents[0])
     sources = _distinct(d.metadata.source for d in documents)
@@ -75,14 +93,14 @@ def _book_title(documents: Sequence[Document]) -> str:
     return title
 
 
-def _book_authors(documents: Sequence[Document]) -> list[str]:
+def _book_authors(documents: Sequence[Post]) -> list[str]:
     authors = _distinct(a for d in documents for a in d.metadata.authors)
     if len(authors) > 3:
         return [", ".join(authors[:3]) + " et al."]
     return authors or ["newsconv"]
 
 
-def _book_lang(documents: Sequence[Document]) -> str:
+def _book_lang(documents: Sequence[Post]) -> str:
     langs = Counter(lang for lang in (norm_lang(d.metadata.lang) for d in documents) if lang)
     # most_common keeps first-seen order among equal counts: deterministic
     return langs.most_common(1)[0][0] if langs else "und"
@@ -91,7 +109,10 @@ def _book_lang(documents: Sequence[Document]) -> str:
 # ---------------------------------------------------------------- order and groups
 
 
-def sort_documents(documents: Sequence[Document], how: str) -> list[Document]:
+P = TypeVar("P", bound=Post)
+
+
+def sort_documents(documents: Sequence[P], how: str) -> list[P]:
     """``input`` order, oldest ``date`` first (undated last), or ``title``; stable."""
     if how == "date":
         return sorted(documents, key=lambda d: (d.metadata.date is None,
@@ -102,7 +123,7 @@ def sort_documents(documents: Sequence[Document], how: str) -> list[Document]:
     return list(documents)
 
 
-def group_key(doc: Document, how: str) -> str:
+def group_key(doc: Post, how: str) -> str:
     meta = doc.metadata
     if how == "source":
         return clean_text(meta.source) or (clean_text(meta.authors[0]) if meta.authors
@@ -114,7 +135,7 @@ def group_key(doc: Document, how: str) -> str:
     return ""
 
 
-def group_documents(documents: Sequence[Document], how: str) -> list[Document]:
+def group_documents(documents: Sequence[P], how: str) -> list[P]:
     """Posts of one group next to each other (groups in order of first appearance, posts
     in their order within), so the table of contents follows the reading order."""
     if how == "none":
@@ -125,7 +146,7 @@ def group_documents(documents: Sequence[Document], how: str) -> list[Document]:
     return sorted(documents, key=lambda d: first[group_key(d, how)])
 
 
-def default_grouping(documents: Sequence[Document]) -> str:
+def default_grouping(documents: Sequence[Post]) -> str:
     """Grouped by source when the posts come from several, flat otherwise."""
     return "source" if len({group_key(d, "source") for d in documents}) > 1 else "none"
 
@@ -153,75 +174,97 @@ class EpubExporter(Exporter):
     description = "EPUB 3 book (one chapter per post, images embedded)"
     collection = True
 
-    def export(self, documents: Sequence[Document]) -> bytes:
+    def export(self, documents: Iterable[Document]) -> bytes:
         out = io.BytesIO()
         self.write(documents, out)
         return out.getvalue()
 
-    def write(self, documents: Sequence[Document], stream: BinaryIO) -> None:
+    def write(self, documents: Iterable[Document], stream: BinaryIO) -> None:
+        """Write the book of ``documents`` (any iterable, consumed once) to ``stream``."""
+        # The spool goes next to the output when the stream is a file (see Spool).
+        with Spool(folder_of(stream)) as spool:
+            self._write(put_aside(documents, spool), spool, stream)
+
+    def _write(self, chapters: list[Chapter], spool: Spool, stream: BinaryIO) -> None:
         opts = self.options
-        documents = sort_documents(documents, opts.sort or "input")
-        if not documents:
+        chapters = sort_documents(chapters, opts.sort or "input")
+        if not chapters:
             raise ValueError("an EPUB needs at least one document")
-        grouping = opts.group_by or default_grouping(documents)
+        grouping = opts.group_by or default_grouping(chapters)
         if grouping not in GROUPINGS:
             raise ValueError(f"unknown grouping {grouping!r} (known: {', '.join(GROUPINGS)})")
-        documents = group_documents(documents, grouping)
-        book_lang = norm_lang(opts.lang) or _book_lang(documents)
-        title = clean_text(opts.title) or _book_title(documents)
+        chapters = group_documents(chapters, grouping)
+        book_lang = norm_lang(opts.lang) or _book_lang(chapters)
+        title = clean_text(opts.title) or _book_title(chapters)
         creators = [clean_text(opts.author)] if clean_text(opts.author) else \
-            _book_authors(documents)
+            _book_authors(chapters)
 
-        blocks = [epub_blocks(doc.blocks) for doc in documents]
         fetcher = ImageFetcher(FetchOptions(
             cache_dir=opts.cache_dir, offline=opts.offline,
             allow_private_hosts=opts.allow_private_hosts, deadline=opts.fetch_timeout))
-        cover_url, cover = self._cover(documents, fetcher)
-        wanted = list(dict.fromkeys(u for b in blocks for u in image_sources(b)))
+        cover_url, cover = self._cover(chapters, fetcher)
+        wanted = list(dict.fromkeys(u for chapter in chapters for u in chapter.images))
         before = (fetcher.stats.downloaded, fetcher.stats.cached)
-        # URL → zip item, shared by every chapter that shows the image
-        images = {url: _image_item(img) for url, img in fetcher.fetch_all(wanted).items()}
+        # URL → zip item, shared by every chapter that shows the image. Fetched in
+        # batches: fetch_all keeps a future (about 2.5 KB) per URL it is given.
+        images: dict[str, FileItem] = {}
+        for start in range(0, len(wanted), _FETCH_BATCH):
+            fetched = fetcher.fetch_all(wanted[start:start + _FETCH_BATCH])
+            images.update((url, _image_item(image)) for url, image in fetched.items())
         self._note_images(fetcher, before, wanted)
+        del wanted
 
         book = epub.EpubBook()
         css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
                             content=STYLESHEET.encode("utf-8"))
         book.add_item(css)
+        # The identifier depends on the posts (chapters) only, not on book options.
         digest = hashlib.sha256()
 
-        def add_page(page: Page, identifies: bool = False) -> Page:
-            book.add_item(page)
-            # The identifier depends on the posts (chapters) only, not on book options.
-            for part in (page.file_name, page.title, page.content) if identifies else ():
-                data = part if isinstance(part, bytes) else part.encode("utf-8")
-                digest.update(len(data).to_bytes(8, "big") + data)
-            return page
-
         front: list[Page] = []
-        cover_item = self._cover_item(cover, title, documents, book_lang)
+        cover_item = self._cover_item(cover, title, chapters, book_lang)
         book.add_item(cover_item)
         cover_item.properties = ["cover-image"]
         book.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.id})
-        front.append(add_page(Page(
+        front.append(Page(
             uid="cover-page", file_name="cover.xhtml", title=title, lang=book_lang,
-            content=cover_page_xhtml(title, cover_item.file_name, book_lang, css.file_name))))
-        front.append(add_page(Page(
+            content=cover_page_xhtml(title, cover_item.file_name, book_lang, css.file_name)))
+        front.append(Page(
             uid="title-page", file_name="title.xhtml", title=title, lang=book_lang,
-            content=title_page_xhtml(title, creators, documents, book_lang, css.file_name))))
+            content=title_page_xhtml(title, creators, chapters, book_lang, css.file_name)))
+        for page in front:
+            book.add_item(page)
 
-        chapters: list[Page] = []
-        for number, (doc, doc_blocks) in enumerate(zip(documents, blocks, strict=True), 1):
-            if cover_url and doc_blocks and isinstance(doc_blocks[0], Figure) \
-                    and doc_blocks[0].src == cover_url:
-                doc_blocks = doc_blocks[1:]  # the cover is not shown twice
-            chapter_name = chapter_title(doc)
-            lang = norm_lang(doc.metadata.lang) or book_lang
-            content = chapter_xhtml(doc, doc_blocks, chapter_name, lang, css.file_name,
-                                    lambda url: images[url].file_name if url in images
-                                    else None)
-            chapters.append(add_page(Page(
-                uid=f"chapter-{number:04d}", file_name=f"chapter-{number:04d}.xhtml",
-                title=chapter_name, lang=lang, content=content), identifies=True))
+        def image_name(url: str) -> str | None:
+            return images[url].file_name if url in images else None
+
+        # Second pass: one post at a time, back from the spool, rendered into it. The
+        # pages are made after the loop, for the reason given in .chapters.
+        rendered = array("q")
+        for number, chapter in enumerate(chapters, 1):
+            metadata, blocks = chapter.load(spool)
+            if cover_url and blocks and isinstance(blocks[0], Figure) \
+                    and blocks[0].src == cover_url:
+                blocks = blocks[1:]  # the cover is not shown twice
+            chapter_name = chapter_title(chapter)
+            content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
+                                    chapter_name, norm_lang(metadata.lang) or book_lang,
+                                    css.file_name, image_name)
+            del metadata, blocks
+            for part in (f"chapter-{number:04d}.xhtml".encode(),
+                         chapter_name.encode("utf-8"), content):
+                digest.update(len(part).to_bytes(8, "big") + part)
+            rendered.extend(spool.put(content))
+            del content, chapter_name
+        pages: list[Page] = []
+        for number, chapter in enumerate(chapters, 1):
+            page = SpooledPage(uid=f"chapter-{number:04d}",
+                               file_name=f"chapter-{number:04d}.xhtml",
+                               title=chapter_title(chapter),
+                               lang=norm_lang(chapter.metadata.lang) or book_lang)
+            page.spooled(spool, (rendered[2 * number - 2], rendered[2 * number - 1]))
+            book.add_item(page)
+            pages.append(page)
         for item in images.values():
             book.add_item(item)
 
@@ -237,10 +280,13 @@ class EpubExporter(Exporter):
         nav.add_item(css)
         book.add_item(nav)
         book.add_item(epub.EpubNcx())
-        book.toc = self._toc(documents, chapters, grouping)
-        book.spine = [*front, nav, *chapters]
+        book.toc = self._toc(chapters, pages, grouping)
+        book.spine = [*front, nav, *pages]
 
-        modified = modified_time(documents)
+        modified = modified_time(chapters)
+        # What ebooklib needs is in the book now; the posts' metadata (several MB for
+        # a big book) is not kept while it builds the package document and the nav.
+        del chapters, pages, rendered
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
             # mtime: dcterms:modified; no page-list or landmarks (we make none)
@@ -252,16 +298,16 @@ class EpubExporter(Exporter):
     # ------------------------------------------------------------ parts
 
     @staticmethod
-    def _toc(documents: Sequence[Document], chapters: Sequence[Page], grouping: str) -> list:
+    def _toc(chapters: Sequence[Post], pages: Sequence[Page], grouping: str) -> list:
         if grouping == "none":
-            return list(chapters)
+            return list(pages)
         groups: dict[str, list[Page]] = {}
-        for doc, chapter in zip(documents, chapters, strict=True):
-            groups.setdefault(group_key(doc, grouping), []).append(chapter)
-        return [(epub.Section(name, href=pages[0].file_name), pages) if len(pages) > 1
-                else pages[0] for name, pages in groups.items()]
+        for chapter, page in zip(chapters, pages, strict=True):
+            groups.setdefault(group_key(chapter, grouping), []).append(page)
+        return [(epub.Section(name, href=group[0].file_name), group) if len(group) > 1
+                else group[0] for name, group in groups.items()]
 
-    def _cover(self, documents: Sequence[Document], fetcher: ImageFetcher
+    def _cover(self, documents: Sequence[Post], fetcher: ImageFetcher
                ) -> tuple[str | None, CachedImage | tuple[bytes, str, str] | None]:
         """The cover: ``--cover`` (file or URL), else the first post cover that can be
         fetched; ``(url it came from, image)``; ``(None, None)`` when there is none."""
@@ -288,7 +334,7 @@ class EpubExporter(Exporter):
 
     @staticmethod
     def _cover_item(cover: CachedImage | tuple[bytes, str, str] | None, title: str,
-                    documents: Sequence[Document], lang: str) -> epub.EpubItem:
+                    documents: Sequence[Post], lang: str) -> epub.EpubItem:
         if isinstance(cover, CachedImage):
             return FileItem(uid="cover-image", file_name="images/cover" + cover.extension,
                             media_type=cover.media_type, path=str(cover.path))

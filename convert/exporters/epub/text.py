@@ -6,10 +6,9 @@ import os
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Protocol
 
-from ...model import (
-    Document,
-)
+from ...model import Metadata
 from ...render import XML_INVALID
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
@@ -19,6 +18,17 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
 FALLBACK_MODIFIED = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 _YEAR_1000 = datetime(1000, 1, 1, tzinfo=timezone.utc)
+
+
+class Post(Protocol):
+    """What titles, order, groups and the title page read of a post: a Document, or
+    the metadata a book keeps of one while its blocks wait on disk."""
+
+    @property
+    def metadata(self) -> Metadata: ...
+
+    @property
+    def origin(self) -> str | None: ...
 
 
 # ---------------------------------------------------------------- text and tags
@@ -77,7 +87,7 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc)
 
 
-def modified_time(documents: Sequence[Document]) -> datetime:
+def modified_time(documents: Sequence[Post]) -> datetime:
     """The book's dcterms:modified: SOURCE_DATE_EPOCH, else the newest post, else 2000."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
