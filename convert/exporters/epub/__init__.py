@@ -208,7 +208,8 @@ class EpubExporter(Exporter):
         # URL → zip item, shared by every chapter that shows the image. Fetched in
         # batches: fetch_all keeps a future (about 2.5 KB) per URL it is given.
         images: dict[str, FileItem] = {}
-        for start in range(0, len(wanted), _FETCH_BATCH):
+        # (At least one call, even with no image: it also clears a killed run's leftovers.)
+        for start in range(0, max(len(wanted), 1), _FETCH_BATCH):
             fetched = fetcher.fetch_all(wanted[start:start + _FETCH_BATCH])
             images.update((url, _image_item(image)) for url, image in fetched.items())
         self._note_images(fetcher, before, wanted)
