@@ -93,7 +93,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
         return removed
     for entry in entries:
         match = _TEMP_NAME.match(entry.name)
-        if match is None or _process_alive(int(match.group(1))):
+        if match is None or process_alive(int(match.group(1))):
             continue
         try:
             os.unlink(entry.path)
@@ -103,8 +103,10 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
+def process_alive(pid: int | None) -> bool:
+    """Whether the process that wrote a temporary file may still be writing it (None:
+    the name held no process id, so only its age can tell)."""
+    if pid is None or pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)

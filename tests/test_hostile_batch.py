@@ -44,6 +44,18 @@ def good_posts(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def slow_post_and_profile(posts: Path, tmp_path: Path) -> Path:
+    """``posts/slow.md`` and a user's profile whose pattern backtracks forever on its
+    text: the only way to stop that post is to stop its worker."""
+    (posts / "slow.md").write_text(
+        "\n---\ntitle: slow\nauthor: Slow Site\n---\n<p>" + "a" * 40 + "!</p>\n",
+        encoding="utf-8")
+    profile = tmp_path / "slow.yaml"
+    profile.write_text("name: slow\nmatch:\n  authors: [Slow Site]\n"
+                       "remove_text: ['(a|a)+']\n", encoding="utf-8")
+    return profile
+
+
 def problem_lines(run: subprocess.CompletedProcess, path: Path) -> list[str]:
     return [line for line in lines(run) if line.startswith(f"{path}: ")]
 
@@ -75,14 +87,7 @@ def test_one_bad_post_fails_alone(tmp_path: Path, name: str, content: str) -> No
 def test_a_post_past_the_time_budget_is_skipped(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     good_posts(posts, 3)
-    # A user's profile whose pattern backtracks forever on one post's text: the only
-    # way to stop it is to stop its worker.
-    (posts / "slow.md").write_text(
-        "\n---\ntitle: slow\nauthor: Slow Site\n---\n<p>" + "a" * 40 + "!</p>\n",
-        encoding="utf-8")
-    profile = tmp_path / "slow.yaml"
-    profile.write_text("name: slow\nmatch:\n  authors: [Slow Site]\n"
-                       "remove_text: ['(a|a)+']\n", encoding="utf-8")
+    profile = slow_post_and_profile(posts, tmp_path)
     start = time.monotonic()
     run = newsconv("to-md", str(posts), "-o", str(tmp_path / "out"), "--profile",
                    str(profile), "--post-timeout", "2", "--jobs", "2", timeout=60)
@@ -207,12 +212,7 @@ def test_leftover_temporary_files_of_killed_runs_are_removed(tmp_path: Path) -> 
 def test_stopping_a_run_is_clean(tmp_path: Path, sig: int, code: int, word: str) -> None:
     posts = tmp_path / "posts"
     good_posts(posts, 4)
-    (posts / "slow.md").write_text(
-        "\n---\ntitle: slow\nauthor: Slow Site\n---\n<p>" + "a" * 40 + "!</p>\n",
-        encoding="utf-8")
-    profile = tmp_path / "slow.yaml"
-    profile.write_text("name: slow\nmatch:\n  authors: [Slow Site]\n"
-                       "remove_text: ['(a|a)+']\n", encoding="utf-8")
+    profile = slow_post_and_profile(posts, tmp_path)
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "convert", "to-json", "--lines", str(posts),
                              "-o", str(out), "--profile", str(profile), "--post-timeout", "0"],

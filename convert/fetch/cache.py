@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..output import process_alive
 from .errors import FetchError
 from .images import HEAD_BYTES, TYPES, check_image, sniff_image_type
 
@@ -102,7 +103,7 @@ class ImageCache:
                     age = now - entry.stat().st_mtime
                 except OSError:
                     continue
-                if age > LEFTOVER_AGE or not _process_alive(_writer_pid(entry.name)):
+                if age > LEFTOVER_AGE or not process_alive(_writer_pid(entry.name)):
                     removed += _unlink(Path(entry.path))
         return removed
 
@@ -134,19 +135,6 @@ def _writer_pid(name: str) -> int | None:
         return int(parts[2])
     return None
 
-
-def _process_alive(pid: int | None) -> bool:
-    if pid is None:
-        return True  # an older version put no pid in the name: only its age tells
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists, but belongs to someone else
-    return True
 
 
 def _unlink(path: Path) -> int:
