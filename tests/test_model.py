@@ -11,7 +11,7 @@ from importlib.resources import files
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from strategies import documents
@@ -279,8 +279,7 @@ def test_default_document_validates_and_round_trips():
 
 # ---------------------------------------------------------------- properties
 
-_PROPERTY_SETTINGS = settings(max_examples=100, deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow])
+_PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)
 
 
 @_PROPERTY_SETTINGS
