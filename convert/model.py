@@ -400,8 +400,18 @@ def iter_inlines(inlines: list[Inline]) -> Iterator[Inline]:
             stack.append(iter(node.children))
 
 
-def _inline_images(inlines: list[Inline]) -> Iterator[str]:
-    return (node.src for node in iter_inlines(inlines) if isinstance(node, Image))
+def block_inlines(block: Block) -> Iterator[list[Inline]]:
+    """The runs of inlines a block holds itself (not those of blocks inside it): a
+    paragraph's or heading's children, a figure's caption, a table's caption and cells."""
+    if isinstance(block, (Paragraph, Heading)):
+        yield block.children
+    elif isinstance(block, Figure):
+        yield block.caption
+    elif isinstance(block, Table):
+        yield block.caption
+        for row in block.rows:
+            for cell in row:
+                yield cell.children
 
 
 def image_sources(blocks: list[Block]) -> list[str]:
@@ -410,14 +420,8 @@ def image_sources(blocks: list[Block]) -> list[str]:
     for block in iter_blocks(blocks):
         if isinstance(block, Figure):
             sources.append(block.src)
-            sources += _inline_images(block.caption)
-        elif isinstance(block, (Paragraph, Heading)):
-            sources += _inline_images(block.children)
-        elif isinstance(block, Table):
-            sources += _inline_images(block.caption)
-            for row in block.rows:
-                for cell in row:
-                    sources += _inline_images(cell.children)
+        for run in block_inlines(block):
+            sources += (node.src for node in iter_inlines(run) if isinstance(node, Image))
     return sources
 
 

@@ -109,18 +109,13 @@ def identities(doc: Document) -> list[str]:
 
 
 def _texts(doc: Document) -> Iterator[str]:
-    from .model import document_to_dict
+    from .model import CodeBlock, block_inlines, inline_text, iter_blocks
 
-    stack: list[object] = [document_to_dict(doc)["blocks"]]
-    while stack:  # iterative: any depth
-        value = stack.pop()
-        if isinstance(value, dict):
-            text = value.get("text")
-            if isinstance(text, str):
-                yield text
-            stack.extend(reversed([v for k, v in value.items() if isinstance(v, (dict, list))]))
-        elif isinstance(value, list):
-            stack.extend(reversed(value))
+    for block in iter_blocks(doc.blocks):
+        if isinstance(block, CodeBlock):
+            yield block.text
+        for run in block_inlines(block):
+            yield inline_text(run)
 
 
 class DuplicateFinder:
