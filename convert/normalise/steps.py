@@ -15,6 +15,7 @@ from lxml.html import HtmlElement
 from .context import Step, StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import attach_captions
 from .hidden import remove_hidden
+from .imagetext import clean_image_text, is_placeholder_image_text
 from .noise import remove_ad_blocks, remove_widgets
 from .profiles import apply_site_profiles
 from .urls import (
@@ -112,7 +113,7 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
                     break
         if real is None:
             alt = " ".join((img.get("alt") or "").split())
-            if alt:  # the picture is gone; its description stays in the text
+            if alt and not is_placeholder_image_text(alt):  # the picture is gone; its description stays in the text
                 img.tail = f"[{alt}]" + (img.tail or "")
                 dropped_alts.append(alt)
             dropped_images.append(img)
@@ -178,5 +179,6 @@ STEPS: list[Step] = [
     apply_site_profiles,  # after image URLs are real: profiles match on image hosts
     resolve_relative_urls,  # a profile may give the base URL
     unwrap_links,  # after relative redirector links are absolute
+    clean_image_text,  # after profiles mark captions, before captions are attached
     attach_captions,
 ]

@@ -1,0 +1,100 @@
+"""Fidelity rules of the normaliser, second round (issue 9), each on the smallest input.
+
+Default image captions and placeholder alt text, https kept when a proxy is stripped,
+widgets judged by wording and place, style-only bold and profile headings, short-text
+language, the source link a profile removes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from convert.model import Diagnostic, Figure, Paragraph, inline_text
+from convert.normalise.build import Builder
+from convert.normalise.html import parse_body
+from convert.normalise.imagetext import is_placeholder_image_text
+from convert.normalise.profiles import SiteProfile, parse_profile
+from convert.normalise.steps import STEPS, StepContext
+
+
+def clean(body: str, metadata: dict | None = None,
+          profiles: tuple[SiteProfile, ...] = ()) -> tuple[list, list[Diagnostic]]:
+    """Parse, run every cleaning step, build blocks; returns blocks and diagnostics."""
+    root = parse_body(body)
+    ctx = StepContext(metadata=dict(metadata or {}), profiles=profiles)
+    for step in STEPS:
+        step(root, ctx)
+    return Builder().build(root), ctx.diagnostics
+
+
+def changes(diagnostics: list[Diagnostic], step: str) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.step == step]
+
+
+def _figure(body: str, title: str = "The post") -> tuple[Figure, list]:
+    blocks, diagnostics = clean(body, {"title": title})
+    figures = [b for b in blocks if isinstance(b, Figure)]
+    assert len(figures) == 1, blocks
+    return figures[0], blocks
+
+
+# ---------------------------------------------------------------- image text
+
+
+@pytest.mark.parametrize("junk", ["image", "Image ", "图片", "图片来源于网络", "（图片来自网络）",
+                                  "IMG_1234.jpg", "pic61f74df.jpg", "image.png",
+                                  "https://img.example.com/a.png", "在这里插入图片描述", ""])
+def test_placeholder_image_text(junk: str) -> None:
+    assert is_placeholder_image_text(junk)
+
+
+@pytest.mark.parametrize("words", ["A cat on a mat", "图片来源：新华社", "模块依赖", "image of a cat",
+                                   "Figure 3: results"])
+def test_real_image_text(words: str) -> None:
+    assert not is_placeholder_image_text(words)
+
+
+def test_default_figcaption_and_alt_dropped() -> None:
+    figure, _ = _figure('<figure><img src="http://a/x.jpg" alt="IMG_1234.jpg">'
+                        "<figcaption>pic61f74df.jpg</figcaption></figure>")
+    assert figure.alt == "" and figure.caption == []
+
+
+def test_default_caption_line_after_image_removed() -> None:
+    _, blocks = _figure('<p><img src="http://a/x.jpg" alt="image"></p><p>图片来源于网络</p>'
+                        "<p>正文</p>")
+    assert [inline_text(b.children) for b in blocks if isinstance(b, Paragraph)] == ["正文"]
+
+
+def test_same_words_in_article_text_kept() -> None:
+    _, blocks = _figure('<p><img src="http://a/x.jpg"></p><p>image is a word; 图片来源于网络</p>')
+    assert any(isinstance(b, Paragraph) for b in blocks)
+
+
+def test_site_caption_class_with_file_name_removed() -> None:
+    figure, blocks = _figure('<div><img src="http://a/x.jpg"></div>'
+                             '<div class="image-caption">image.png</div>')
+    assert figure.caption == [] and len(blocks) == 1
+
+
+def test_title_becomes_caption_when_none() -> None:
+    figure, _ = _figure('<img src="http://a/x.jpg" title="A cat on a mat" alt="img">')
+    assert inline_text(figure.caption) == "A cat on a mat" and figure.alt == ""
+
+
+def test_title_repeating_post_title_is_no_caption() -> None:
+    figure, blocks = _figure('<img src="http://a/x.jpg" title="The post">')
+    assert figure.caption == []
+    assert changes(clean('<img src="http://a/x.jpg" title="The post">',
+                         {"title": "The post"})[1], "clean_image_text")
+
+
+def test_real_caption_wins_over_title() -> None:
+    figure, _ = _figure('<figure><img src="http://a/x.jpg" title="hover text">'
+                        "<figcaption>Real caption</figcaption></figure>")
+    assert inline_text(figure.caption) == "Real caption"
+
+
+def test_dropped_image_placeholder_alt_leaves_no_text() -> None:
+    blocks, _ = clean('<p>text<img src="" alt="image"></p>')
+    assert inline_text(blocks[0].children) == "text"
