@@ -13,8 +13,10 @@ from convert.model import Diagnostic, Figure, Paragraph, inline_text
 from convert.normalise.build import Builder
 from convert.normalise.html import parse_body
 from convert.normalise.imagetext import is_placeholder_image_text
+from convert.normalise.metadata import normalise_metadata
 from convert.normalise.profiles import SiteProfile, parse_profile
 from convert.normalise.steps import STEPS, StepContext
+from convert.normalise.urls import https_hosts, strip_proxy
 
 
 def clean(body: str, metadata: dict | None = None,
@@ -98,3 +100,45 @@ def test_real_caption_wins_over_title() -> None:
 def test_dropped_image_placeholder_alt_leaves_no_text() -> None:
     blocks, _ = clean('<p>text<img src="" alt="image"></p>')
     assert inline_text(blocks[0].children) == "text"
+
+
+# ---------------------------------------------------------------- https kept
+
+
+PROXY = "https://cors.example.dev/?"
+
+
+@pytest.mark.parametrize("url, known, expected", [
+    (PROXY + "http://i1.hdslb.com/a.jpg", frozenset(), "https://i1.hdslb.com/a.jpg"),  # listed
+    (PROXY + "http://img.host.org/a.jpg", frozenset({"img.host.org"}),
+     "https://img.host.org/a.jpg"),  # the post reaches it over https elsewhere
+    (PROXY + "http://img.host.org/a.jpg", frozenset(), PROXY + "http://img.host.org/a.jpg"),
+    (PROXY + "http://www.mitbbs.com:8080/a.jpg", frozenset({"mitbbs.com"}),
+     PROXY + "http://www.mitbbs.com:8080/a.jpg"),  # own port: https there is unknown
+    ("http://cors.example.dev/?http://img.host.org/a.jpg", frozenset(),
+     "http://img.host.org/a.jpg"),  # an http page: nothing to downgrade
+    (PROXY + "https://img.host.org/a.jpg", frozenset(), "https://img.host.org/a.jpg"),
+])
+def test_strip_proxy_never_downgrades(url: str, known: frozenset, expected: str) -> None:
+    assert strip_proxy(url, known) == expected
+
+
+def test_proxied_image_upgraded_when_post_uses_https_for_its_host() -> None:
+    blocks, diagnostics = clean(f'<p><a href="https://img.host.org/">x</a></p>'
+                                f'<img src="{PROXY}http://img.host.org/a.jpg">')
+    assert [b.src for b in blocks if isinstance(b, Figure)] == ["https://img.host.org/a.jpg"]
+    (diag,) = changes(diagnostics, "resolve_image_sources")
+    assert "proxy" in diag.message and "lazy" not in diag.message
+
+
+def test_https_hosts_found_in_text() -> None:
+    assert https_hosts(['<a href="https://A.org/x">', "http://b.org", PROXY + "https://c.org/"]
+                       ) == {"a.org", "cors.example.dev", "c.org"}
+
+
+def test_proxied_cover_keeps_https() -> None:
+    meta, _ = normalise_metadata({"title": "t", "cover": PROXY + "http://i0.hdslb.com/c.jpg"},
+                                 "text")
+    assert meta.cover == "https://i0.hdslb.com/c.jpg"
+    meta, _ = normalise_metadata({"title": "t", "cover": PROXY + "http://x.org/c.jpg"}, "text")
+    assert meta.cover == PROXY + "http://x.org/c.jpg"

@@ -40,11 +40,13 @@ def _warning(message: str, sample: str | None = None) -> Diagnostic:
     return Diagnostic(level="warning", step=_STEP, message=message, sample=sample)
 
 
-def normalise_metadata(raw: Mapping[str, Any], text: str) -> tuple[Metadata, list[Diagnostic]]:
+def normalise_metadata(raw: Mapping[str, Any], text: str, https: frozenset[str] = frozenset()
+                       ) -> tuple[Metadata, list[Diagnostic]]:
     """Build :class:`Metadata` from a raw front-matter mapping.
 
     ``text`` is sample text of the post (title + body plain text), used to detect the
-    language when the front matter names none. Returns the metadata and warnings.
+    language when the front matter names none; ``https`` the hosts the post reaches over
+    https (a proxied cover on one keeps https). Returns the metadata and warnings.
     """
     diagnostics: list[Diagnostic] = []
     consumed: set[str] = {"title"}
@@ -70,7 +72,7 @@ def normalise_metadata(raw: Mapping[str, Any], text: str) -> tuple[Metadata, lis
     consumed.update(_CATEGORY_KEYS)
 
     cover_key = _first_key(raw, _COVER_KEYS, lambda v: isinstance(v, str) and bool(v.strip()))
-    cover = strip_proxy(_fix_url(raw[cover_key].strip())) if cover_key is not None else None
+    cover = strip_proxy(_fix_url(raw[cover_key].strip()), https) if cover_key is not None else None
     if cover is not None and is_placeholder_cover(cover):
         diagnostics.append(_warning("placeholder cover ignored", sample=cover))
         cover = None
