@@ -142,3 +142,69 @@ def test_proxied_cover_keeps_https() -> None:
     assert meta.cover == "https://i0.hdslb.com/c.jpg"
     meta, _ = normalise_metadata({"title": "t", "cover": PROXY + "http://x.org/c.jpg"}, "text")
     assert meta.cover == PROXY + "http://x.org/c.jpg"
+
+
+# ---------------------------------------------------------------- calls to action
+
+ARTICLE = "<p>正文第一段，讲的是这件事的来龙去脉。</p><p>正文第二段，结论。</p>"
+
+
+def _texts(blocks: list) -> list[str]:
+    return [inline_text(getattr(b, "children", [])) for b in blocks]
+
+
+def test_reward_title_at_tail_removed_whole() -> None:
+    blocks, diagnostics = clean(ARTICLE + '<div class="box-7"><p>给作者打赏，鼓励TA抓紧创作！</p>'
+                                '<p><a href="#">¥</a></p></div>')
+    assert _texts(blocks) == ["正文第一段，讲的是这件事的来龙去脉。", "正文第二段，结论。"]
+    (diag,) = changes(diagnostics, "remove_calls_to_action")
+    assert diag.count == 1 and "打赏" in diag.sample
+
+
+def test_app_download_block_with_qr_image_removed() -> None:
+    blocks, _ = clean(ARTICLE + '<div><p><img src="http://a/qr.png"></p>'
+                      "<p>海量资讯、精准解读，尽在新浪财经APP</p></div>")
+    assert not any(isinstance(b, Figure) for b in blocks) and len(blocks) == 2
+
+
+def test_related_posts_heading_and_its_links_removed() -> None:
+    blocks, _ = clean(ARTICLE + '<h3>相关阅读</h3><ul><li><a href="/a">另一篇文章</a></li>'
+                      '<li><a href="/b">第三篇文章</a></li></ul>')
+    assert len(blocks) == 2
+
+
+def test_share_this_at_head_removed() -> None:
+    blocks, _ = clean('<p>Share this: <a href="/t">Twitter</a> <a href="/f">Facebook</a></p>'
+                      "<p>The article starts here and goes on for a while.</p>")
+    assert _texts(blocks) == ["The article starts here and goes on for a while."]
+
+
+def test_scan_prompt_beside_qr_image_removed_mid_article() -> None:
+    blocks, _ = clean('<p>第一段。</p><p><img src="http://a/qr.png"></p><p>扫码关注公众号</p>'
+                      "<p>第二段。</p>")
+    assert _texts(blocks) == ["第一段。", "第二段。"]
+
+
+@pytest.mark.parametrize("body", [
+    "<p>第一段。</p><p>关注公众号</p><p>第二段。</p>",  # mid-article, no QR code: words
+    ARTICLE + "<p>有读者问我为什么不开打赏，也不让大家关注公众号：我觉得写作的回报不该是这些东西，"
+              "而是和读者之间的交流。这篇文章就写到这里，下次再聊聊这个话题背后的经济学。</p>",
+    "<p>Buy me a coffee, she said, and I did; the rest of this story is about that coffee.</p>"
+    "<p>More of the story.</p>",  # a long paragraph is the article's, edge or not
+    '<p>第一段。</p><p><img src="http://a/photo.jpg"></p><p>分享到朋友圈的照片</p><p>第二段。</p>',
+])
+def test_same_words_in_article_text_stay(body: str) -> None:
+    blocks, diagnostics = clean(body)
+    assert not changes(diagnostics, "remove_calls_to_action")
+
+
+def test_references_before_a_share_line_stay() -> None:
+    blocks, _ = clean(ARTICLE + '<ul><li><a href="/ref">参考资料一</a></li></ul>'
+                      '<p>分享到：<a href="/w">微博</a></p>')
+    assert _texts(blocks)[-1] == "" or isinstance(blocks[-1], object)
+    assert len(blocks) == 3  # the article's two paragraphs and its reference list
+
+
+def test_photo_beside_share_line_stays() -> None:
+    blocks, _ = clean('<div><p><img src="http://a/photo.jpg"></p><p>Share this</p></div>')
+    assert [type(b) for b in blocks] == [Figure]

@@ -14,6 +14,7 @@ from lxml.html import HtmlElement
 
 from .context import Step, StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import attach_captions
+from .calltoaction import remove_calls_to_action
 from .hidden import remove_hidden
 from .imagetext import clean_image_text, is_placeholder_image_text
 from .noise import remove_ad_blocks, remove_widgets
@@ -193,6 +194,7 @@ STEPS: list[Step] = [
     remove_hidden,
     remove_widgets,
     resolve_image_sources,
+    remove_calls_to_action,  # after images without a real URL are gone
     apply_site_profiles,  # after image URLs are real: profiles match on image hosts
     resolve_relative_urls,  # a profile may give the base URL
     unwrap_links,  # after relative redirector links are absolute
