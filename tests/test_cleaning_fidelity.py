@@ -14,9 +14,11 @@ from convert.normalise.build import Builder
 from convert.normalise.html import parse_body
 from convert.normalise.imagetext import is_placeholder_image_text
 from convert.normalise.metadata import normalise_metadata
-from convert.normalise.profiles import SiteProfile, parse_profile
+from convert.normalise import normalise
+from convert.normalise.profiles import ProfileError, SiteProfile, parse_profile
 from convert.normalise.steps import STEPS, StepContext
 from convert.normalise.urls import https_hosts, strip_proxy
+from convert.reader import RawPost
 
 
 def clean(body: str, metadata: dict | None = None,
@@ -208,3 +210,75 @@ def test_references_before_a_share_line_stay() -> None:
 def test_photo_beside_share_line_stays() -> None:
     blocks, _ = clean('<div><p><img src="http://a/photo.jpg"></p><p>Share this</p></div>')
     assert [type(b) for b in blocks] == [Figure]
+
+
+# ---------------------------------------------------------------- style-only structure
+
+
+@pytest.mark.parametrize("body", [
+    '<p>a <span style="font-weight: bold">b</span> c</p>',
+    '<p>a <span style="FONT-WEIGHT:700">b</span> c</p>',
+    '<p>a <span style="color:red; font-weight: 600 !important">b</span> c</p>',
+    '<p>a <font cms-style="font-L strong-Bold">b</font> c</p>',
+    '<p>a <span style="font-weight:bolder">b</span> c</p>',
+])
+def test_style_bold_is_strong(body: str) -> None:
+    (paragraph,), diagnostics = clean(body)
+    assert [type(c).__name__ for c in paragraph.children] == ["Text", "Strong", "Text"]
+    assert inline_text(paragraph.children[1].children) == "b"
+    assert changes(diagnostics, "bold_from_style")
+
+
+@pytest.mark.parametrize("body", [
+    '<p>a <span style="font-weight: normal">b</span> c</p>',
+    '<p>a <span style="font-weight: 500">b</span> c</p>',
+    '<p>a <span data-style="boldly">b</span> c</p>',
+])
+def test_other_weights_are_not_bold(body: str) -> None:
+    (paragraph,), _ = clean(body)
+    assert [type(c).__name__ for c in paragraph.children] == ["Text"]
+
+
+def test_bold_paragraph_content_wrapped() -> None:
+    (paragraph,), _ = clean('<p style="font-weight:bold">一、<a href="https://x.org/">安装</a></p>')
+    (strong,) = paragraph.children
+    assert type(strong).__name__ == "Strong" and inline_text(strong.children) == "一、安装"
+
+
+def test_style_bold_in_code_stays_code() -> None:
+    (code,), _ = clean('<pre><span style="font-weight:bold">int</span> x;</pre>')
+    assert code.text == "int x;"
+
+
+def _profile(**keys: object) -> SiteProfile:
+    return parse_profile({"name": "t", "match": {"hosts": ["example.org"]}, **keys}, "test")
+
+
+def test_profile_headings_make_subheadings() -> None:
+    profile = _profile(headings={".text-sm-title": 3})
+    blocks, diagnostics = clean('<p class="text-sm-title">小标题</p><p>正文</p>',
+                                {"link": "https://example.org/a"}, (profile,))
+    assert type(blocks[0]).__name__ == "Heading" and blocks[0].level == 3
+    assert any("subheadings" in d.message for d in diagnostics)
+
+
+@pytest.mark.parametrize("headings", [{".x": 7}, {".x": "two"}, ["h2"], {"p[": 2}])
+def test_profile_bad_headings_refused(headings: object) -> None:
+    with pytest.raises(ProfileError, match="headings"):
+        _profile(headings=headings)
+
+
+def test_profile_lang_used_when_text_too_short() -> None:
+    profile = _profile(lang="ja_JP")
+    assert profile.lang == "ja-JP"
+    raw = RawPost({"title": "20話😢", "link": "https://example.org/a"}, "<p>20話😢</p>")
+    assert normalise(raw, profiles=(profile,)).metadata.lang == "ja-JP"
+    assert normalise(raw, profiles=()).metadata.lang is None
+    long_text = "<p>" + "这是一段足够长的中文文本，用来判断语言。" * 3 + "</p>"
+    raw = RawPost({"title": "t", "link": "https://example.org/a"}, long_text)
+    assert normalise(raw, profiles=(profile,)).metadata.lang == "zh-Hans"
+
+
+def test_profile_bad_lang_refused() -> None:
+    with pytest.raises(ProfileError, match="lang"):
+        _profile(lang="not a tag!")

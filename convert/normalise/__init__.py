@@ -70,7 +70,8 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
     text = plain_text(blocks)
     title_hint = str(raw.metadata.get("title") or "")
     metadata, meta_diagnostics = normalise_metadata(raw.metadata, f"{title_hint}\n{text}",
-                                                    ctx.https_hosts or frozenset())
+                                                    ctx.https_hosts or frozenset(),
+                                                    ctx.profile_lang)
     diagnostics: list[Diagnostic] = [*raw.diagnostics, *meta_diagnostics, *ctx.diagnostics]
 
     if not metadata.title:

@@ -27,6 +27,8 @@ class StepContext:
     base_url: str | None = None
     #: Hosts the post reaches over https (``urls.https_hosts``), found once when needed.
     https_hosts: frozenset[str] | None = None
+    #: A matched site profile's language: used when the text is too short to tell.
+    profile_lang: str | None = None
 
     def report(self, step: str, message: str, count: int = 1, sample: str | None = None) -> None:
         if count <= 0:

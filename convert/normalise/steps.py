@@ -19,6 +19,7 @@ from .hidden import remove_hidden
 from .imagetext import clean_image_text, is_placeholder_image_text
 from .noise import remove_ad_blocks, remove_widgets
 from .profiles import apply_site_profiles
+from .styled import bold_from_style
 from .urls import (
     absolute_url,
     https_hosts,
@@ -192,6 +193,7 @@ STEPS: list[Step] = [
     remove_ad_blocks,  # needs the comments that drop_non_content removes
     drop_non_content,
     remove_hidden,
+    bold_from_style,  # after hidden text is gone (it reads the same style attributes)
     remove_widgets,
     resolve_image_sources,
     remove_calls_to_action,  # after images without a real URL are gone
