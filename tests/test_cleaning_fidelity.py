@@ -7,10 +7,17 @@ language, the source link a profile removes.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from convert.exporters import ExportOptions
+from convert.exporters.json import JsonExporter
+from convert.exporters.markdown import MarkdownExporter
 from convert.model import Diagnostic, Figure, Paragraph, inline_text
-from convert.normalise.build import Builder
+from convert.normalise.build import Builder, plain_text
 from convert.normalise.html import parse_body
 from convert.normalise.imagetext import is_placeholder_image_text
 from convert.normalise.metadata import normalise_metadata
@@ -18,6 +25,7 @@ from convert.normalise import normalise
 from convert.normalise.profiles import ProfileError, SiteProfile, parse_profile
 from convert.normalise.steps import STEPS, StepContext
 from convert.normalise.urls import https_hosts, strip_proxy
+from convert.pipeline import load_bytes
 from convert.reader import RawPost
 
 
@@ -282,3 +290,64 @@ def test_profile_lang_used_when_text_too_short() -> None:
 def test_profile_bad_lang_refused() -> None:
     with pytest.raises(ProfileError, match="lang"):
         _profile(lang="not a tag!")
+
+
+# ---------------------------------------------------------------- small ones
+
+
+def test_rules_at_the_edges_dropped_inner_kept() -> None:
+    raw = RawPost({"title": "t"}, "<hr><p>a</p><hr><p>b</p><hr><hr>")
+    doc = normalise(raw, profiles=())
+    assert [type(b).__name__ for b in doc.blocks] == ["Paragraph", "Rule", "Paragraph"]
+    assert any("horizontal rules" in d.message and d.count == 3 for d in doc.diagnostics)
+
+
+def test_link_back_removed_by_profile_kept_as_source_url() -> None:
+    profile = _profile(remove=[".view-more"])
+    body = ('<p>正文</p><div class="view-more"><a href="https://www.example.org/q/1">查看讨论</a>'
+            '<a href="https://ads.other.net/x">广告</a></div>')
+    doc = normalise(RawPost({"title": "t", "categories": ["x"], "cover":
+                             "https://img.example.org/c.jpg"}, body), profiles=(profile,))
+    assert doc.metadata.extra["source_url"] == "https://www.example.org/q/1"
+    assert "查看讨论" not in plain_text(doc.blocks)
+    markdown = MarkdownExporter(ExportOptions()).export([doc]).decode()
+    assert "source_url: https://www.example.org/q/1" in markdown.split("\n---\n")[0].splitlines()
+    assert load_bytes(JsonExporter(ExportOptions()).export([doc]), "d.json").metadata.extra[
+        "source_url"] == "https://www.example.org/q/1"
+
+
+def test_front_matter_link_wins_over_removed_link() -> None:
+    profile = _profile(remove=[".view-more"])
+    body = '<p>正文</p><div class="view-more"><a href="https://www.example.org/q/1">x</a></div>'
+    doc = normalise(RawPost({"title": "t", "link": "https://example.org/a/9"}, body),
+                    profiles=(profile,))
+    assert "source_url" not in doc.metadata.extra
+
+
+def test_link_to_another_site_is_no_source() -> None:
+    profile = _profile(remove=[".ad"])
+    body = '<p>正文</p><div class="ad"><a href="https://ads.other.net/x">广告</a></div>'
+    doc = normalise(RawPost({"title": "t", "cover": "https://example.org/c.jpg"}, body),
+                    profiles=(profile,))
+    assert "source_url" not in doc.metadata.extra
+
+
+def test_check_words_each_image_change_apart() -> None:
+    _, diagnostics = clean(f'<img src="{PROXY}https://img.host.org/a.jpg">'
+                           '<img src="data:," data-src="https://img.host.org/b.jpg">')
+    messages = sorted(d.message for d in changes(diagnostics, "resolve_image_sources"))
+    assert len(messages) == 2
+    assert "proxy" in messages[0] and "lazy" in messages[1]
+
+
+def test_to_md_on_a_folder_of_to_json_output(tmp_path: Path) -> None:
+    post = tmp_path / "post.md"
+    post.write_text("---\ntitle: T\n---\n<p>Hello world</p>\n", encoding="utf-8")
+    run = [sys.executable, "-m", "convert"]
+    subprocess.run([*run, "to-json", str(post), "-o", str(tmp_path / "json") + "/"], check=True,
+                   capture_output=True)
+    result = subprocess.run([*run, "to-md", str(tmp_path / "json"), "-o", str(tmp_path / "md") + "/"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (out,) = (tmp_path / "md").glob("*.md")
+    assert "Hello world" in out.read_text(encoding="utf-8")

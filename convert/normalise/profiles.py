@@ -47,6 +47,7 @@ _MATCH_KEYS = {"authors", "categories", "hosts"}
 # What a heading selector never turns into a heading: structure and code.
 _NOT_HEADINGS = frozenset({"pre", "code", "table", "tr", "td", "th", "ul", "ol", "li", "img",
                            "figure", "body", "html"})
+_POST_URL_KEYS = ("link", "url", "permalink", "source_url")
 _URL_KEYS = ("link", "url", "permalink", "source_url", "headimg", "thumbnail", "cover", "image")
 
 
@@ -253,6 +254,21 @@ def _remove_text(root: HtmlElement, patterns: Sequence[re.Pattern[str]]) -> list
     return removed
 
 
+def _link_back(removed: Sequence[etree._Element], profile: SiteProfile) -> str | None:
+    """The first link to the profile's own site in removed furniture ("查看原文", "view
+    discussion"): the post's source when the front matter names none."""
+    for el in removed:
+        for a in el.iter("a"):
+            href = (a.get("href") or "").strip()
+            parts = split_url(href)
+            if parts is None or parts.scheme not in ("http", "https"):
+                continue
+            host = parts.netloc.lower().split("@")[-1].split(":")[0]
+            if any(host == p or host.endswith("." + p) for p in profile.hosts):
+                return href
+    return None
+
+
 def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
     """Apply every site profile that matches the post."""
     for profile in matching_profiles(ctx.profiles, ctx.metadata, root):
@@ -261,6 +277,10 @@ def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
         step = f"profile:{profile.name}"
         doomed = [el for sel in profile.remove for el in sel(root)]
         topmost = outermost(doomed)
+        if ctx.source_url is None and not any(ctx.metadata.get(k) for k in _POST_URL_KEYS):
+            ctx.source_url = _link_back(topmost, profile)
+            ctx.report(step, "kept the removed link back to the original article as the "
+                       "source URL", 1 if ctx.source_url else 0, ctx.source_url)
         sample = text_sample(topmost)
         remove_all_keeping_tails(topmost)
         ctx.report(step, "removed site furniture", len(topmost), sample or None)

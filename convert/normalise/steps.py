@@ -141,8 +141,7 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
         img.set("src", real)
     remove_all_keeping_tails(dropped_images)
     ctx.report("resolve_image_sources", "took lazy-loaded image URLs from data attributes", lazy)
-    ctx.report("resolve_image_sources", "removed CORS-proxy prefixes from image URLs (https "
-               "kept)", proxied)
+    ctx.report("resolve_image_sources", "removed CORS-proxy prefixes from image URLs", proxied)
     ctx.report("resolve_image_sources", "dropped images without a usable URL (alt text kept)",
                dropped, " | ".join(dropped_alts) or None)
 
