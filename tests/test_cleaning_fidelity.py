@@ -17,11 +17,11 @@ from convert.exporters import ExportOptions
 from convert.exporters.json import JsonExporter
 from convert.exporters.markdown import MarkdownExporter
 from convert.model import Diagnostic, Figure, Paragraph, inline_text
+from convert.normalise import normalise
 from convert.normalise.build import Builder, plain_text
 from convert.normalise.html import parse_body
 from convert.normalise.imagetext import is_placeholder_image_text
 from convert.normalise.metadata import normalise_metadata
-from convert.normalise import normalise
 from convert.normalise.profiles import ProfileError, SiteProfile, parse_profile
 from convert.normalise.steps import STEPS, StepContext
 from convert.normalise.urls import https_hosts, strip_proxy
@@ -60,8 +60,8 @@ def test_placeholder_image_text(junk: str) -> None:
     assert is_placeholder_image_text(junk)
 
 
-@pytest.mark.parametrize("words", ["A cat on a mat", "图片来源：新华社", "模块依赖", "image of a cat",
-                                   "Figure 3: results"])
+@pytest.mark.parametrize("words", ["A cat on a mat", "图片来源：新华社", "模块依赖",
+                                   "image of a cat", "Figure 3: results"])
 def test_real_image_text(words: str) -> None:
     assert not is_placeholder_image_text(words)
 
@@ -346,8 +346,8 @@ def test_to_md_on_a_folder_of_to_json_output(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "convert"]
     subprocess.run([*run, "to-json", str(post), "-o", str(tmp_path / "json") + "/"], check=True,
                    capture_output=True)
-    result = subprocess.run([*run, "to-md", str(tmp_path / "json"), "-o", str(tmp_path / "md") + "/"],
-                            capture_output=True, text=True)
+    result = subprocess.run([*run, "to-md", str(tmp_path / "json"),
+                             "-o", str(tmp_path / "md") + "/"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     (out,) = (tmp_path / "md").glob("*.md")
     assert "Hello world" in out.read_text(encoding="utf-8")

@@ -181,7 +181,8 @@ def test_normalise_language_tag(value: str, expected: str | None) -> None:
 def test_lang_from_front_matter_or_detected() -> None:
     assert norm({"lang": "zh_CN"}, "English text here")[0].lang == "zh-CN"
     assert norm({"language": "EN-us"})[0].lang == "en-US"
-    meta, warnings = norm({"lang": "klingon!"}, "这是一段中文文本，我们来测试一下语言的检测是否正确。")
+    meta, warnings = norm({"lang": "klingon!"},
+                          "这是一段中文文本，我们来测试一下语言的检测是否正确。")
     assert meta.lang == "zh-Hans"
     assert warnings == ["invalid language tag 'klingon!'; detecting the language from the text"]
     assert norm({}, "")[0].lang is None
@@ -324,7 +325,8 @@ def test_every_corpus_post(corpus: list[Path]) -> None:
         assert meta.authors == [raw.metadata["author"]], name
         assert meta.source == meta.authors[0], name
         assert meta.lang in ("zh-Hans", "ja", "en") or (
-            meta.lang is None and len("".join(plain_text(raw.body).split())) < 100), (name, meta.lang)
+            meta.lang is None and len("".join(plain_text(raw.body).split())) < 100
+        ), (name, meta.lang)
         assert meta.extra == {"comments": False}, name
         json.dumps(meta.extra)
 

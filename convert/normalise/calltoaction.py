@@ -79,7 +79,7 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def _leaves(root: HtmlElement) -> list[_Leaf]:
+def block_leaves(root: HtmlElement) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
     for el in root.iter(*_BLOCKS):
@@ -182,7 +182,7 @@ def _whole_blocks(root: HtmlElement, leaves: list[_Leaf], doomed: set[int]
 
 def remove_calls_to_action(root: HtmlElement, ctx: StepContext) -> None:
     """Remove reward, follow-us, app-download, share and related-post blocks."""
-    leaves = _leaves(root)
+    leaves = block_leaves(root)
     if not leaves:
         return
     doomed = _edge(leaves)

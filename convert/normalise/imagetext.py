@@ -87,5 +87,6 @@ def clean_image_text(root: HtmlElement, ctx: StepContext) -> None:
                     attr == "title" and post_title and _same_text(value, post_title)):
                 dropped.append(value.strip())
                 del img.attrib[attr]
-    ctx.report("clean_image_text", "dropped placeholder image alt/title text (or a title repeating the post's)", len(dropped),
+    ctx.report("clean_image_text", "dropped placeholder image alt/title text (or a title "
+               "repeating the post's)", len(dropped),
                " | ".join(dropped) or None)

@@ -12,9 +12,9 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.html import HtmlElement
 
+from .calltoaction import remove_calls_to_action
 from .context import Step, StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import attach_captions
-from .calltoaction import remove_calls_to_action
 from .hidden import remove_hidden
 from .imagetext import clean_image_text, is_placeholder_image_text
 from .noise import remove_ad_blocks, remove_widgets
