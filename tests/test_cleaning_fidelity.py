@@ -351,3 +351,20 @@ def test_to_md_on_a_folder_of_to_json_output(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (out,) = (tmp_path / "md").glob("*.md")
     assert "Hello world" in out.read_text(encoding="utf-8")
+
+
+def test_hero_photo_before_share_line_at_head_stays() -> None:
+    blocks, _ = clean('<p><img src="http://a/hero.jpg"></p><p>Share this</p>'
+                      "<p>The article starts here and goes on for a while.</p>")
+    assert [type(b).__name__ for b in blocks] == ["Figure", "Paragraph"]
+
+
+def test_code_at_the_edge_is_never_a_call_to_action() -> None:
+    blocks, diagnostics = clean("<p>正文第一段。</p><pre>// 扫码登录\nlogin()</pre>")
+    assert not changes(diagnostics, "remove_calls_to_action")
+
+
+def test_b_with_normal_weight_is_not_bold() -> None:
+    (paragraph,), _ = clean('<b style="font-weight:normal;" id="docs-internal-guid-1">'
+                            "<p>plain <b>bold</b></p></b>")
+    assert [type(c).__name__ for c in paragraph.children] == ["Text", "Strong"]

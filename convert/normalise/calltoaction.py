@@ -61,16 +61,17 @@ class _Leaf:
     images: int
     links_only: bool
     stray: bool = False  # text directly in a wrapper: article text, never removed
+    code: bool = False  # code is the author's text, whatever it says
 
     @property
     def is_cta(self) -> bool:
-        return (not self.stray and 0 < _weight(self.text) <= _MAX_CTA_WEIGHT
+        return (not self.stray and not self.code and 0 < _weight(self.text) <= _MAX_CTA_WEIGHT
                 and _CALL_TO_ACTION.search(self.text) is not None)
 
     @property
     def is_furniture(self) -> bool:
         """An image, a button or a short list of links: no article text of its own."""
-        if self.stray:
+        if self.stray or self.code:
             return False
         return not self.text or (self.links_only and len(self.text) <= _MAX_LINK_LIST_CHARS)
 
@@ -100,7 +101,8 @@ def block_leaves(root: HtmlElement) -> list[_Leaf]:
             if text or images:
                 linked = "".join("".join(a.itertext()) for a in el.iter("a"))
                 out.append(_Leaf(el, text, images, bool(text)
-                                 and len(_collapsed(linked)) >= len(text)))
+                                 and len(_collapsed(linked)) >= len(text),
+                                 code=el.tag == "pre" or el.find(".//code") is not None))
     # images not inside any leaf block (straight in a wrapper)
     # leaves hold no blocks, so none is inside another: this walk is linear
     in_leaf = {img for leaf in out if not leaf.stray for img in leaf.el.iter("img")}
@@ -117,7 +119,11 @@ def _edge(leaves: list[_Leaf]) -> set[int]:
     pending: list[int] = []
     for i, leaf in enumerate(leaves):
         if leaf.is_cta:
-            doomed.update(pending, [i])
+            # link lists always go with it; pictures only with a call to scan, download
+            # or tip (its QR code or button), never an article's photo beside "Share this"
+            shows_picture = _WIDGET_IMAGE.search(leaf.text) is not None
+            doomed.update(j for j in pending if leaves[j].text or shows_picture)
+            doomed.add(i)
             pending = []
         elif leaf.is_furniture:
             pending.append(i)

@@ -4,7 +4,9 @@ Editors mark bold without ``<b>``: ``<span style="font-weight: 700">``, ``<p
 style="font-weight:bold">``, or their own attribute (``<font cms-style="font-L
 strong-Bold">``). Such an inline element becomes ``<strong>``; a block keeps its tag and
 gets its content wrapped in one. Headings, table headers and code are left alone (they
-are bold already, or code text must stay exactly as written).
+are bold already, or code text must stay exactly as written). The other way round, a
+``<b>`` whose style says ``font-weight:normal`` (Google Docs wraps whole documents in
+one) is not bold.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .context import StepContext
 from .hidden import style_declarations
 
 _BOLD_WEIGHT = re.compile(r"^(?:bold|bolder|[6-9]00)\s*(?:!important)?$", re.I)
+_NORMAL_WEIGHT = re.compile(r"^(?:normal|lighter|[1-4]00)\s*(?:!important)?$", re.I)
 # A site's own styling attribute (any name ending in "style" but ``style``) naming bold.
 _BOLD_WORD = re.compile(r"(?:^|[\s_-])(?:strong|bold)(?:$|[\s_-])", re.I)
 _INLINE = frozenset({"span", "font"})
@@ -48,6 +51,14 @@ def is_styled_bold(el: etree._Element) -> bool:
 
 def bold_from_style(root: HtmlElement, ctx: StepContext) -> None:
     """Make style-only bold into ``<strong>``."""
+    unbolded = 0
+    for el in root.iter("b", "strong"):
+        weight = style_declarations(el.get("style") or "").get("font-weight", "")
+        if el.get("style") and _NORMAL_WEIGHT.match(weight.strip()):
+            el.tag = "span"
+            unbolded += 1
+    ctx.report("bold_from_style", "made <b> whose style says font-weight:normal plain text",
+               unbolded)
     made = 0
     for el in list(root.iter(*_INLINE, *_BLOCK)):
         if not el.attrib or not is_styled_bold(el):
