@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convert.exporters import ExportOptions
 from convert.exporters.json import JsonExporter
@@ -368,3 +370,20 @@ def test_b_with_normal_weight_is_not_bold() -> None:
     (paragraph,), _ = clean('<b style="font-weight:normal;" id="docs-internal-guid-1">'
                             "<p>plain <b>bold</b></p></b>")
     assert [type(c).__name__ for c in paragraph.children] == ["Text", "Strong"]
+
+
+_CTA_WORDS = ["打赏", "赞赏", "鼓励作者", "关注公众号", "下载新浪财经APP", "扫码",
+              "Buy me a coffee", "Share this", "相关阅读", "相关文章"]
+_ARTICLE_CHARS = "这是文章的正文内容我们讨论问题"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet=_ARTICLE_CHARS, min_size=45, max_size=80),
+                          st.sampled_from(_CTA_WORDS), st.integers(0, 45)),
+                min_size=1, max_size=6))
+def test_call_to_action_words_inside_article_paragraphs_stay(paragraphs: list) -> None:
+    """However many paragraphs carry such words, wherever: long paragraphs all stay."""
+    texts = [text[:at] + word + text[at:] for text, word, at in paragraphs]
+    blocks, diagnostics = clean("".join(f"<p>{t}</p>" for t in texts))
+    assert not changes(diagnostics, "remove_calls_to_action")
+    assert [inline_text(b.children) for b in blocks] == texts
