@@ -38,6 +38,7 @@ from .cli_options import (
     VERBOSE,
     run_settings,
 )
+from .cli_profiles import profiles_app
 from .conversion_run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunSettings, UsageError
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+app.add_typer(profiles_app, name="profiles")
+
 
 def _version(value: bool) -> None:
     if value:
@@ -301,26 +305,6 @@ def formats() -> None:
     width = max((len(r[0]) for r in rows), default=4)
     for name, ext, media, desc in rows:
         typer.echo(f"{name:<{width}}  {ext:<6}  {media:<22}  {desc}")
-
-
-@app.command("profiles")
-def profiles(
-    profile: list[str] | None = PROFILES,
-) -> None:
-    """List the site profiles: built-in, the user's, and any given with --profile."""
-    from .normalise.profiles import ProfileError, available_profiles, user_profile_dir
-
-    try:
-        found = available_profiles(profile or [])
-    except ProfileError as exc:
-        _err(f"newsconv: error: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    for p in found:
-        match = ", ".join([*sorted(p.authors), *p.hosts])
-        typer.echo(f"{p.name:<10}  {p.origin:<24}  {match}")
-        if p.description:
-            typer.echo(f"{'':<10}  {p.description}")
-    typer.echo(f"(user profiles: {user_profile_dir()}/*.yaml)")
 
 
 @app.command("check", epilog="Examples:\n\n"
