@@ -15,7 +15,6 @@ code holds no line ending (a blank line would end the code span).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from ..links import safe_url
 from ..model import Document
 from ..render import render_blocks
 from . import Exporter
+from .markdown_emphasis import delimit
 from .markdown_escape import escape_all, mark, resolve, visible
 
 _BACKTICK_RUN = re.compile(r"`+")
@@ -89,13 +89,8 @@ class NewsMarkdownConverter(MarkdownConverter):
 
     def _delimited(self, el: Any, text: str, parent_tags: set[str], marker: str,
                    tag: str) -> str:
-        """Wrap ``text`` in ``marker`` runs that CommonMark reads as emphasis.
-
-        A run only opens or closes next to punctuation when the other side is space or
-        punctuation too, which CJK text breaks all the time (``**特性：**在``). Non-ASCII
-        punctuation at the edges moves outside the markers; when the runs still would
-        not flank, the HTML tag is written instead.
-        """
+        """Wrap ``text`` in ``marker`` runs that CommonMark reads as emphasis over the
+        author's span (:mod:`.markdown_emphasis`)."""
         if "_noformat" in parent_tags:
             return text
         prefix, suffix, text = chomp(text)
@@ -103,14 +98,7 @@ class NewsMarkdownConverter(MarkdownConverter):
             return ""
         before = prefix[-1:] or _neighbour_char(el, forward=False)
         after = suffix[:1] or _neighbour_char(el, forward=True)
-        lead = trail = ""
-        while text and not text[0].isascii() and not _can_open(before, text[0]):
-            lead, text, before = lead + text[0], text[1:], text[0]
-        while text and not text[-1].isascii() and not _can_close(text[-1], after):
-            trail, text, after = text[-1] + trail, text[:-1], text[-1]
-        if text and _can_open(before, visible(text)[0]) and _can_close(text[-1], after):
-            return f"{prefix}{lead}{marker}{text}{marker}{trail}{suffix}"
-        return f"{prefix}<{tag}>{lead}{text}{trail}</{tag}>{suffix}"
+        return f"{prefix}{delimit(text, before, after, marker, tag)}{suffix}"
 
     def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
         href = safe_url(el.get("href"))
@@ -165,35 +153,25 @@ def _in_table(cell: str) -> str:
 
 
 _INLINE_PARENTS = frozenset({"a", "strong", "b", "em", "i", "del", "s", "sup", "sub", "span"})
-
-
-def _is_punctuation(char: str) -> bool:
-    return bool(char) and unicodedata.category(char)[0] in "PS"
-
-
-def _is_space(char: str) -> bool:
-    return not char or char.isspace()
-
-
-def _can_open(before: str, first: str) -> bool:
-    """CommonMark's left-flanking rule for a delimiter run between two characters."""
-    return not _is_space(first) and (
-        not _is_punctuation(first) or _is_space(before) or _is_punctuation(before))
-
-
-def _can_close(last: str, after: str) -> bool:
-    """CommonMark's right-flanking rule."""
-    return not _is_space(last) and (
-        not _is_punctuation(last) or _is_space(after) or _is_punctuation(after))
+# The Markdown character an inline element starts (and ends) with: any punctuation
+# counts alike for the flanking rules.
+_MARKUP_EDGES = {"a": ("[", ")"), "img": ("!", ")"), "code": ("`", "`"), "br": ("\\", ""),
+                 "strong": ("*", "*"), "b": ("*", "*"), "em": ("*", "*"), "i": ("*", "*"),
+                 "del": ("~", "~"), "s": ("~", "~"), "sup": ("<", ">"), "sub": ("<", ">")}
 
 
 def _neighbour_char(el: Any, forward: bool) -> str:
-    """The character just before (or after) an element in the rendered text, looking
-    through enclosing inline elements; "" at a block edge."""
+    """The character just before (or after) an element in the Markdown, looking
+    through enclosing inline elements; "" at a block edge. Elements the converter
+    writes as markup stand for their first (or last) markup character."""
     node = el
+    marker = _MARKUP_EDGES.get(el.name, ("", ""))[0]
     while node is not None:
         sibling = node.next_sibling if forward else node.previous_sibling
         if sibling is not None:
+            edges = _MARKUP_EDGES.get(getattr(sibling, "name", None) or "")
+            if edges is not None:
+                return edges[0] if forward else edges[1]
             text = sibling.get_text() if hasattr(sibling, "get_text") else str(sibling)
             if text:
                 return text[0] if forward else text[-1]
@@ -202,6 +180,11 @@ def _neighbour_char(el: Any, forward: bool) -> str:
         parent = node.parent
         if parent is None or parent.name not in _INLINE_PARENTS:
             return ""
+        edges = _MARKUP_EDGES.get(parent.name)
+        if edges is not None and edges[0] != marker:
+            # a link's bracket or another marker next to ours; the same marker joins
+            # ours into one run, whose neighbour is further out
+            return edges[1] if forward else edges[0]
         node = parent
     return ""
 
