@@ -116,10 +116,12 @@ def _guarded(fn, *args, **kwargs) -> None:  # noqa: ANN001 - thin wrapper
 
 
 def _options(title: str | None = None, author: str | None = None, lang: str | None = None,
-             lines: bool = False, **book: object) -> ExportOptions:
+             lines: bool = False) -> ExportOptions:
+    """The options every exporter shares (an exporter with options of its own turns
+    them into its ``options_class``; ``to-epub`` builds EpubOptions itself)."""
     from .exporters import ExportOptions
 
-    return ExportOptions(title=title, author=author, lang=lang, lines=lines, **book)
+    return ExportOptions(title=title, author=author, lang=lang, lines=lines)
 
 
 @app.command("to-md", epilog="Examples:\n\n"
@@ -234,7 +236,7 @@ def to_epub(
     follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts to one EPUB 3 book, one chapter per post, images embedded."""
-    from .exporters.epub import GROUPINGS, SORTS
+    from .exporters.epub import GROUPINGS, SORTS, EpubOptions
 
     if group_by != "auto" and group_by not in GROUPINGS:
         _err(f"newsconv: error: --group-by {group_by}: use one of auto, {', '.join(GROUPINGS)}")
@@ -242,11 +244,11 @@ def to_epub(
     if sort not in SORTS:
         _err(f"newsconv: error: --sort {sort}: use one of {', '.join(SORTS)}")
         raise typer.Exit(EXIT_USAGE)
-    options = _options(title, author, lang, cover=cover,
-                       group_by=None if group_by == "auto" else group_by, sort=sort,
-                       offline=offline, cache_dir=cache_dir,
-                       allow_private_hosts=allow_private_hosts, fetch_timeout=fetch_timeout,
-                       extra={"verbose": verbose})
+    options = EpubOptions(title=title, author=author, lang=lang, cover=cover,
+                          group_by=None if group_by == "auto" else group_by, sort=sort,
+                          offline=offline, cache_dir=cache_dir,
+                          allow_private_hosts=allow_private_hosts,
+                          fetch_timeout=fetch_timeout, extra={"verbose": verbose})
     _guarded(_run, inputs, "epub", output, options,
              partial(run_settings, dict(locals())),
              stdout_ok=False)

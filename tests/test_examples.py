@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convert.exporters import ExportOptions
+from convert.exporters.epub.options import EpubOptions
 from convert.pipeline import export, load_path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -23,7 +23,7 @@ def expected_outputs() -> dict[Path, bytes]:
         out[OUTPUT / f"{post.stem}.md"] = export([doc], "markdown")
         out[OUTPUT / f"{post.stem}.json"] = export([doc], "json")
     # offline, from an empty cache: the same book on every machine, network or not
-    options = ExportOptions(title="newsconv examples", offline=True,
+    options = EpubOptions(title="newsconv examples", offline=True,
                             cache_dir=EXAMPLES / "no-cache")
     out[OUTPUT / "news.epub"] = export(docs, "epub", options)
     return out

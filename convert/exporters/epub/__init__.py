@@ -32,11 +32,12 @@ from typing import BinaryIO, TypeVar
 from ebooklib import epub
 
 from ...fetch import CachedImage, FetchError, FetchOptions, ImageFetcher, read_image_file
-from ...model import Document, Figure
+from ...model import Document
 from ...spool import Spool, folder_of
 from .. import Exporter
 from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
+from .options import EpubOptions
 from .pages import (
     STYLESHEET,
     FileItem,
@@ -59,7 +60,7 @@ from .text import (
     zip_time,
 )
 
-__all__ = ["EpubExporter", "chapter_title"]
+__all__ = ["EpubExporter", "EpubOptions", "chapter_title"]
 
 #: Namespace for the book identifier (uuid5 over the chapters' bytes).
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
@@ -173,6 +174,8 @@ class EpubExporter(Exporter):
     media_type = "application/epub+zip"
     description = "EPUB 3 book (one chapter per post, images embedded)"
     collection = True
+    options_class = EpubOptions
+    options: EpubOptions
 
     def export(self, documents: Iterable[Document]) -> bytes:
         out = io.BytesIO()
@@ -223,8 +226,11 @@ class EpubExporter(Exporter):
         digest = hashlib.sha256()
 
         front: list[Page] = []
-        cover_item = self._cover_item(cover, title, chapters, book_lang)
-        book.add_item(cover_item)
+        if cover_url in images:  # a post's picture: the chapter shows the same file
+            cover_item = images[cover_url]
+        else:
+            cover_item = self._cover_item(cover, title, chapters, book_lang)
+            book.add_item(cover_item)
         cover_item.properties = ["cover-image"]
         book.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.id})
         front.append(Page(
@@ -244,9 +250,6 @@ class EpubExporter(Exporter):
         rendered = array("q")
         for number, chapter in enumerate(chapters, 1):
             metadata, blocks = chapter.load(spool)
-            if cover_url and blocks and isinstance(blocks[0], Figure) \
-                    and blocks[0].src == cover_url:
-                blocks = blocks[1:]  # the cover is not shown twice
             chapter_name = chapter_title(chapter)
             content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
                                     chapter_name, norm_lang(metadata.lang) or book_lang,
