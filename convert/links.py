@@ -52,23 +52,40 @@ def url_scheme(url: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def _strip_invisible(url: str) -> str:
+    return "".join(ch for ch in url if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+
+
+def _markdown_unescape(url: str) -> str:
+    return _MARKDOWN_ESCAPE.sub(r"\1", url)
+
+
+# Every decoding some consumer applies, in any order and combination: character
+# references then percent-escapes (``javascrip&#116;%3A``) is as possible as the reverse.
+_DECODERS = (html.unescape, unquote, _markdown_unescape, _strip_invisible)
+
+
 def _decodings(url: str) -> Iterator[str | None]:
-    """``url`` and every reading of it that some consumer may make; None when the
-    decoding does not settle (entities nested deeper than any real URL has)."""
+    """``url`` and every reading of it that some consumer may make, decodings combined
+    in any order; None when decoding does not settle within a few rounds (nesting
+    deeper than any real URL has)."""
     yield url
-    for decode in (html.unescape, unquote):
-        current = url
-        for _ in range(_MAX_DECODE_ROUNDS):
-            decoded = decode(current)
-            if decoded == current:
-                break
-            current = decoded
-            yield current
-        else:
-            if decode(current) != current:
-                yield None
-    yield _MARKDOWN_ESCAPE.sub(r"\1", url)
-    yield "".join(ch for ch in url if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    seen = {url}
+    frontier = [url]
+    for _ in range(_MAX_DECODE_ROUNDS):
+        found = []
+        for reading in frontier:
+            for decode in _DECODERS:
+                decoded = decode(reading)
+                if decoded not in seen:
+                    seen.add(decoded)
+                    found.append(decoded)
+                    yield decoded
+        if not found:
+            return
+        frontier = found
+    if any(decode(reading) not in seen for reading in frontier for decode in _DECODERS):
+        yield None
 
 
 def _reading_is_safe(url: str) -> bool:

@@ -383,6 +383,9 @@ def test_loader_rejects_scalars_of_the_wrong_type() -> None:
     "data:text/html,<script>alert(1)</script>", "data:image/svg+xml,<svg onload=x>",
     "file:///etc/passwd", "ftp://example.com/", "C:\\x", "weird:thing", "", " \t\n",
     "javascript:javascript:alert(1)", "&#1;javascript:alert(1)",
+    # decodings combined: a reference then a percent-escape, and the reverse
+    "javascrip&#0000116;%3Aalert(1)", "javascrip&#116;%3Ax", "%26%23106;avascript:x",
+    "javascript&#x5c;:x",
 ])
 def test_unsafe_urls_are_refused(url: str) -> None:
     assert safe_url(url) is None
@@ -572,7 +575,8 @@ def test_safe_url_is_idempotent_and_never_lets_a_script_scheme_through(url: str)
         return
     assert safe_url(safe) == safe
     # whatever decoding a consumer applies, the scheme is an allowed one
-    for reading in (safe, html.unescape(safe), unquote(safe), html.unescape(unquote(safe))):
+    for reading in (safe, html.unescape(safe), unquote(safe), html.unescape(unquote(safe)),
+                    unquote(html.unescape(safe))):
         assert browser_scheme(reading) in _SAFE_SCHEMES, (url, reading)
 
 
