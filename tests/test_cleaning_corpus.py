@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import Document, document_to_dict
 from convert.pipeline import load_path

@@ -20,8 +20,8 @@ import pytest
 from lxml import etree
 from markdown_it import MarkdownIt
 
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import CodeBlock, document_to_dict
 from convert.normalise import normalise

@@ -16,8 +16,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from imageserver import image_server, png
 
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.normalise import normalise
 from convert.reader import read_post
 
@@ -124,7 +124,7 @@ def test_offline_book_shows_images_as_links(local_corpus: Path, tmp_path: Path,
     assert len(server.requests) == before, "offline mode touched the network"
     assert problems(book) == []
     files = book_files(book)
-    assert [n for n in files if n.startswith("EPUB/images/")] == ["EPUB/images/cover.svg"]
+    assert [n for n in files if n.startswith("EPUB/images/")] == ["EPUB/images/cover.png"]
     assert remote_images(files) == []
     assert "(offline): 0 of" in run.stderr
 
@@ -185,7 +185,7 @@ def test_cover_from_file_post_or_generated(local_corpus: Path, embedded_book,
             chapter = files["EPUB/chapter-0001.xhtml"].decode()
             assert f'<figure><img src="{cover_href}"' in chapter.split("</header>", 1)[1]
         else:
-            assert covers == ["EPUB/images/cover.svg"]
+            assert covers == ["EPUB/images/cover.png"]
         assert problems(book) == []
 
 

@@ -21,8 +21,8 @@ import pytest
 import convert.spool
 from convert import writers
 from convert.exporters import Exporter
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.model import Document, Figure, Metadata, Paragraph, Text
 from convert.spool import Spool
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.json import JsonExporter
 from convert.exporters.markdown import MarkdownExporter
 from convert.pipeline import load_path

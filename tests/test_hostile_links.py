@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from markdown_it import MarkdownIt
 
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.json import to_json
 from convert.exporters.markdown import to_markdown
 from convert.links import safe_url

@@ -36,5 +36,8 @@ class EpubOptions(ExportOptions):
     keep_image_formats: bool = False
     # Largest image (width, height) in pixels; None: the device's; (0, 0): no limit.
     max_image_size: tuple[int, int] | None = None
+    # Font file for the title on a generated cover (None: an installed font that holds
+    # the title, found with fontconfig).
+    cover_font: str | None = None
     #: Draw a progress bar of the image downloads (the CLI sets it on a terminal only).
     progress: bool = False
