@@ -200,28 +200,68 @@ def _may_hide(el: etree._Element) -> bool:
     return el.get("hidden") is not None or bool(el.get("style")) or el.tag == "font"
 
 
+# Only these can hide their content: the rest of the tree is never asked about itself.
+_MAY_HIDE = etree.XPath("descendant-or-self::*[@hidden or @style or self::font]")
+
+
 def _children_on(el: etree._Element, background: RGB) -> list[tuple[etree._Element, RGB]]:
     """Child elements paired with the background behind them, last child first (for a
     stack: document order when popped)."""
     return [(child, background) for child in reversed(el) if isinstance(child.tag, str)]
 
 
+class _Backgrounds:
+    """The background each element's content sits on, computed once per element on the
+    way from the root down (asking every element for all its ancestors' backgrounds is
+    quadratic on a deeply nested page), and whether an element lies inside one already
+    found invisible."""
+
+    def __init__(self, root: etree._Element) -> None:
+        parent = root.getparent()
+        self._root = root
+        self._outside = background_of(parent) if parent is not None else WHITE
+        self._over: dict[etree._Element, RGB] = {}
+        self.found: set[etree._Element] = set()
+        self._covered: dict[etree._Element, bool] = {}
+
+    def behind(self, el: etree._Element) -> tuple[RGB, bool]:
+        """The background behind ``el`` (its parent's content background), and whether
+        an ancestor of ``el`` was found invisible."""
+        if el is self._root:
+            return self._outside, False
+        chain = []
+        node = el.getparent()
+        while node is not None and node not in self._over:
+            chain.append(node)
+            if node is self._root:
+                break
+            node = node.getparent()
+        if node is None or (chain and chain[-1] is self._root):
+            background, covered = self._outside, False
+        else:
+            background, covered = self._over[node], self._covered[node]
+        for node in reversed(chain):
+            background = _background_over(node, background)
+            covered = covered or node in self.found
+            self._over[node], self._covered[node] = background, covered
+        return background, covered
+
+
 def _outermost_invisible(root: etree._Element) -> list[etree._Element]:
     """Invisible elements not inside another one, in document order.
 
-    One walk from the top, carrying the background down (asking every element for its
-    ancestors' backgrounds is quadratic on a deeply nested page).
+    Only elements that can hide anything are asked (an XPath finds them); the
+    background behind each is carried down from the root once.
     """
-    parent = root.getparent()
-    stack = [(root, background_of(parent) if parent is not None else WHITE)]
+    backgrounds = _Backgrounds(root)
     found = []
-    while stack:
-        el, behind = stack.pop()
-        background = _background_over(el, behind)
-        if _may_hide(el) and _invisible_on(el, background):
-            found.append(el)  # what is inside goes with it
+    for el in _MAY_HIDE(root):
+        behind, covered = backgrounds.behind(el)
+        if covered:
             continue
-        stack.extend(_children_on(el, background))
+        if _invisible_on(el, _background_over(el, behind)):
+            found.append(el)  # what is inside goes with it
+            backgrounds.found.add(el)
     return found
 
 
