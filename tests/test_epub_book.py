@@ -73,7 +73,7 @@ def embedded_book(tmp_path_factory: pytest.TempPathFactory, local_corpus: Path,
 
 def test_corpus_book_with_images_embedded(embedded_book, corpus: list[Path]) -> None:
     path, run, _ = embedded_book
-    assert problems(path) == []
+    assert problems(path, usage=True) == []  # -u: no unreferenced file (OPF-097)
     files = book_files(path)
     images = [n for n in files if n.startswith("EPUB/images/") and "cover" not in n]
     assert len(images) > 50
@@ -115,15 +115,22 @@ def test_reproducible_with_source_date_epoch(local_corpus: Path, embedded_book,
 
 
 def test_offline_book_shows_images_as_links(local_corpus: Path, tmp_path: Path,
-                                            server) -> None:
+                                            server, embedded_book) -> None:
     before = len(server.requests)
     book = tmp_path / "offline.epub"
     run = newsconv("to-epub", str(local_corpus), "-o", str(book), "--offline",
                    "--cache-dir", str(tmp_path / "empty-cache"))
     assert run.returncode == 0, run.stderr
     assert len(server.requests) == before, "offline mode touched the network"
-    assert problems(book) == []
+    assert problems(book, usage=True) == []
     files = book_files(book)
+    # the same chapters with the same figures as the book with images embedded
+    online = book_files(embedded_book[0])
+
+    def figures(book: dict[str, bytes]) -> dict[str, int]:
+        return {n: d.count(b"<figure") for n, d in book.items() if "/chapter-" in n}
+
+    assert figures(files) == figures(online)
     assert [n for n in files if n.startswith("EPUB/images/")] == ["EPUB/images/cover.png"]
     assert remote_images(files) == []
     assert "(offline): 0 of" in run.stderr
