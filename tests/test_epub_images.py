@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from epubchecker import problems
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from imageserver import image_server
 from PIL import Image
 
@@ -361,3 +363,50 @@ def test_image_downloads_advance_a_progress_bar(server, tmp_path: Path,
     # one tick per image, failures included; shown only when the CLI asks (a terminal)
     assert [(total, noun, enabled, len(ticks)) for total, noun, enabled, ticks in bars] \
         == [(6, "images", True, 6)]
+
+
+# ---------------------------------------------------------------- options
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--device", "nook"], "--device nook: use one of generic, kindle, kobo"),
+    (["--max-image-size", "huge"], "--max-image-size 'huge': give WIDTHxHEIGHT"),
+    (["--group-by", "author"], "--group-by author: use one of auto"),
+])
+def test_bad_book_options_are_usage_errors(tmp_path: Path, option: list[str],
+                                           message: str) -> None:
+    post = tmp_path / "p.md"
+    post.write_text("---\ntitle: T\n---\n\n<p>x</p>\n", encoding="utf-8")
+    run = newsconv("to-epub", str(post), "-o", str(tmp_path / "b.epub"), *option)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert not (tmp_path / "b.epub").exists()
+
+
+def test_generic_options_become_the_exporters_own() -> None:
+    from convert.exporters import ExportOptions
+
+    exporter = EpubExporter(ExportOptions(title="Digest", lang="ja"))
+    assert isinstance(exporter.options, EpubOptions)
+    assert (exporter.options.title, exporter.options.lang) == ("Digest", "ja")
+    assert exporter.options.device == "generic" and not exporter.options.offline
+    own = EpubOptions(offline=True)
+    assert EpubExporter(own).options is own
+
+
+@given(width=st.integers(1, 3000), height=st.integers(1, 3000),
+       box=st.tuples(st.integers(16, 2000), st.integers(16, 2000)))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_downscaling_fits_the_box_keeps_the_shape_and_never_enlarges(
+        tmp_path: Path, width: int, height: int, box: tuple[int, int]) -> None:
+    image = cached(tmp_path, f"g{width}x{height}", picture("PNG", (width, height)))
+    prepared = ImagePreparer(ImagePolicy(max_size=box), tmp_path / "p").prepare(image)
+    new = opened(prepared.image.path)[1]
+    assert new[0] <= max(width, 1) and new[1] <= height
+    if width <= box[0] and height <= box[1]:
+        assert prepared.image == image
+    else:
+        assert new[0] <= box[0] and new[1] <= box[1]
+        # the shape is kept to within rounding of the short side
+        assert abs(new[0] / new[1] - width / height) <= width / height / min(new) + 1e-9
