@@ -410,3 +410,23 @@ def test_downscaling_fits_the_box_keeps_the_shape_and_never_enlarges(
         assert new[0] <= box[0] and new[1] <= box[1]
         # the shape is kept to within rounding of the short side
         assert abs(new[0] / new[1] - width / height) <= width / height / min(new) + 1e-9
+
+
+def test_an_svg_post_cover_is_passed_over_for_a_raster_one(server, tmp_path: Path) -> None:
+    server.files["/svg/cover.svg"] = SVG
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text(
+        f"---\ntitle: Vector\nauthor: A\ncover: '{server.base}/svg/cover.svg'\n---\n\n"
+        "<p>Words.</p>\n", encoding="utf-8")
+    photo_post(posts, server.base, "b-photo")
+    book = tmp_path / "b.epub"
+    run = newsconv("to-epub", str(posts), "-o", str(book), "--allow-private-hosts",
+                   "--cache-dir", str(tmp_path / "cache"))
+    assert run.returncode == 0, run.stderr
+    opf = book_files(book)["EPUB/content.opf"].decode()
+    # the photo post's picture, not the SVG and not a drawn cover
+    cover = re.search(r'href="([^"]+)"[^>]*media-type="image/png" properties="cover-image"',
+                      opf)[1]
+    assert cover != "images/cover.png"
+    assert f'src="{cover}"'.encode() in book_files(book)["EPUB/chapter-0002.xhtml"]

@@ -222,6 +222,9 @@ class EpubExporter(Exporter):
                                    opts.cover_font)
             book.add_item(the_cover)
         the_cover.properties = ["cover-image"]
+        if the_cover.media_type == "image/svg+xml":
+            self.notes.append(f"warning: --cover {opts.cover} is an SVG image: Kindle and "
+                              "calibre find no cover in it; give a JPEG or PNG")
         book.add_metadata(None, "meta", "", {"name": "cover", "content": the_cover.id})
         front.append(Page(
             uid="cover-page", file_name="cover.xhtml", title=title, lang=book_lang,

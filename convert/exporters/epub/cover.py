@@ -39,8 +39,8 @@ _FC_LANGS = {"zh": "zh-cn", "zh-hans": "zh-cn", "zh-cn": "zh-cn", "zh-sg": "zh-c
 def find_cover(given: str | None, documents: Sequence[Post], fetcher: ImageFetcher
                ) -> tuple[str | None, CachedImage | None]:
     """``(URL it came from, image)``: ``--cover`` (file or URL), else the first post
-    cover that can be fetched; ``(None, None)`` when there is none. A bad ``--cover``
-    raises ValueError (the book is not made)."""
+    cover that can be fetched and is a raster image; ``(None, None)`` when there is
+    none. A bad ``--cover`` raises ValueError (the book is not made)."""
     if given:
         if given.startswith(("http://", "https://")):
             try:
@@ -58,9 +58,11 @@ def find_cover(given: str | None, documents: Sequence[Post], fetcher: ImageFetch
         if not url:
             continue
         try:
-            return url, fetcher.fetch(url)
+            image = fetcher.fetch(url)
         except (FetchError, ValueError):
             continue
+        if image.extension != ".svg":  # Kindle and calibre take only a raster cover
+            return url, image
     return None, None
 
 
