@@ -31,10 +31,12 @@ from typing import BinaryIO, TypeVar
 
 from ebooklib import epub
 
+from ... import locale_text
 from ...fetch import CachedImage, FetchError, FetchOptions, ImageFetcher, read_image_file
 from ...model import Document, Figure
 from ...spool import Spool, folder_of
 from .. import Exporter
+from .accessibility import ImageCensus, accessibility_metadata
 from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
 from .pages import (
@@ -45,6 +47,7 @@ from .pages import (
     chapter_title,
     chapter_xhtml,
     cover_page_xhtml,
+    date_span,
     generated_cover_svg,
     title_page_xhtml,
 )
@@ -81,22 +84,20 @@ def _distinct(values) -> list[str]:
     return list(seen)
 
 
-def _book_title(documents: Sequence[Post]) -> str:
+def _book_title(documents: Sequence[Post], lang: str) -> str:
     if len(documents) == 1:
         return chapter_title(documents[0])
     sources = _distinct(d.metadata.source for d in documents)
-    title = f"{sources[0] if len(sources) == 1 else 'News'} digest"
-    days = sorted(day_string(utc(d.metadata.date))
-                  for d in documents if d.metadata.date is not None)
-    if days:
-        title += f", {days[0]}" if days[0] == days[-1] else f", {days[0]} – {days[-1]}"
-    return title
+    source = sources[0] if len(sources) == 1 else locale_text.text(lang, "news")
+    title = locale_text.text(lang, "digest", source=source)
+    span = date_span(documents, lang)
+    return locale_text.text(lang, "title_span", title=title, span=span) if span else title
 
 
-def _book_authors(documents: Sequence[Post]) -> list[str]:
+def _book_authors(documents: Sequence[Post], lang: str) -> list[str]:
     authors = _distinct(a for d in documents for a in d.metadata.authors)
     if len(authors) > 3:
-        return [", ".join(authors[:3]) + " et al."]
+        return [locale_text.text(lang, "et_al", names=locale_text.joined(lang, authors[:3]))]
     return authors or ["newsconv"]
 
 
@@ -104,6 +105,20 @@ def _book_lang(documents: Sequence[Post]) -> str:
     langs = Counter(lang for lang in (norm_lang(d.metadata.lang) for d in documents) if lang)
     # most_common keeps first-seen order among equal counts: deterministic
     return langs.most_common(1)[0][0] if langs else "und"
+
+
+def _landmarks(front: Sequence[Page], nav: epub.EpubNav, first: Page,
+               lang: str) -> list[dict[str, str]]:
+    """The book's landmarks: its cover page (when it has one), the table of contents
+    and where the reading starts (ebooklib writes the guide type ``text`` as the
+    landmark ``bodymatter``)."""
+    marks = [{"type": "cover", "href": page.file_name,
+              "title": locale_text.text(lang, "cover")}
+             for page in front if page.id == "cover-page"]
+    marks.append({"type": "toc", "href": nav.file_name,
+                  "title": locale_text.text(lang, "contents")})
+    marks.append({"type": "text", "href": first.file_name, "title": first.title})
+    return marks
 
 
 # ---------------------------------------------------------------- order and groups
@@ -195,9 +210,9 @@ class EpubExporter(Exporter):
             raise ValueError(f"unknown grouping {grouping!r} (known: {', '.join(GROUPINGS)})")
         chapters = group_documents(chapters, grouping)
         book_lang = norm_lang(opts.lang) or _book_lang(chapters)
-        title = clean_text(opts.title) or _book_title(chapters)
+        title = clean_text(opts.title) or _book_title(chapters, book_lang)
         creators = [clean_text(opts.author)] if clean_text(opts.author) else \
-            _book_authors(chapters)
+            _book_authors(chapters, book_lang)
 
         fetcher = ImageFetcher(FetchOptions(
             cache_dir=opts.cache_dir, offline=opts.offline,
@@ -239,6 +254,9 @@ class EpubExporter(Exporter):
         def image_name(url: str) -> str | None:
             return images[url].file_name if url in images else None
 
+        census = ImageCensus()
+        census.add_picture(described=True)  # the cover page's image, its alt the title
+
         # Second pass: one post at a time, back from the spool, rendered into it. The
         # pages are made after the loop, for the reason given in .chapters.
         rendered = array("q")
@@ -248,6 +266,7 @@ class EpubExporter(Exporter):
                     and blocks[0].src == cover_url:
                 blocks = blocks[1:]  # the cover is not shown twice
             chapter_name = chapter_title(chapter)
+            census.add_post(blocks, image_name, clean_text(metadata.title) or chapter_name)
             content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
                                     chapter_name, norm_lang(metadata.lang) or book_lang,
                                     css.file_name, image_name)
@@ -276,13 +295,17 @@ class EpubExporter(Exporter):
             book.set_direction("rtl")
         for number, creator in enumerate(creators, 1):
             book.add_author(creator, uid=f"creator-{number}")
+        for name, value in accessibility_metadata(census):
+            book.add_metadata(None, "meta", value, {"property": name})
 
-        nav = epub.EpubNav()
+        contents = locale_text.text(book_lang, "contents")
+        nav = epub.EpubNav(title=contents)
         nav.add_item(css)
         book.add_item(nav)
         book.add_item(epub.EpubNcx())
         book.toc = self._toc(chapters, pages, grouping)
         book.spine = [*front, nav, *pages]
+        book.guide = _landmarks(front, nav, pages[0], book_lang)
 
         modified = modified_time(chapters)
         # What ebooklib needs is in the book now; the posts' metadata (several MB for
@@ -290,8 +313,11 @@ class EpubExporter(Exporter):
         del chapters, pages, rendered
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
-            # mtime: dcterms:modified; no page-list or landmarks (we make none)
-            options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True},
+            # mtime: dcterms:modified; no page-list (we make none); the guide is written
+            # twice: as the nav's landmarks and as the package's <guide> (EPUB 2 readers)
+            options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
+                     "epub3_landmark": True, "epub2_guide": True,
+                     "landmark_title": locale_text.text(book_lang, "landmarks")},
         )
         writer.process()
         writer.write()
@@ -343,7 +369,7 @@ class EpubExporter(Exporter):
             data, media_type, extension = cover
             return epub.EpubItem(uid="cover-image", file_name="images/cover" + extension,
                                  media_type=media_type, content=data)
-        count = f"{len(documents)} post{'s' if len(documents) != 1 else ''}"
+        count = locale_text.post_count(lang, len(documents))
         return epub.EpubItem(uid="cover-image", file_name="images/cover.svg",
                              media_type="image/svg+xml",
                              content=generated_cover_svg(title, count, lang))
