@@ -54,7 +54,6 @@ from .pages import (
 from .text import (
     Post,
     clean_text,
-    day_string,
     is_rtl,
     modified_time,
     norm_lang,
@@ -138,27 +137,31 @@ def sort_documents(documents: Sequence[P], how: str) -> list[P]:
     return list(documents)
 
 
-def group_key(doc: Post, how: str) -> str:
+def group_key(doc: Post, how: str, lang: str | None = None) -> str:
+    """The group a post belongs to, named as the table of contents shows it (in the
+    language of ``lang``: one book uses one)."""
     meta = doc.metadata
     if how == "source":
         return clean_text(meta.source) or (clean_text(meta.authors[0]) if meta.authors
-                                           else "") or "Other"
+                                           else "") or locale_text.text(lang, "other")
     if how == "category":
-        return clean_text(meta.categories[0]) if meta.categories else "Uncategorised"
+        return clean_text(meta.categories[0]) if meta.categories else \
+            locale_text.text(lang, "uncategorised")
     if how == "date":
-        return day_string(utc(meta.date)) if meta.date else "Undated"
+        return locale_text.day(lang, utc(meta.date)) if meta.date else \
+            locale_text.text(lang, "undated")
     return ""
 
 
-def group_documents(documents: Sequence[P], how: str) -> list[P]:
+def group_documents(documents: Sequence[P], how: str, lang: str | None = None) -> list[P]:
     """Posts of one group next to each other (groups in order of first appearance, posts
     in their order within), so the table of contents follows the reading order."""
     if how == "none":
         return list(documents)
     first: dict[str, int] = {}
     for doc in documents:
-        first.setdefault(group_key(doc, how), len(first))
-    return sorted(documents, key=lambda d: first[group_key(d, how)])
+        first.setdefault(group_key(doc, how, lang), len(first))
+    return sorted(documents, key=lambda d: first[group_key(d, how, lang)])
 
 
 def default_grouping(documents: Sequence[Post]) -> str:
@@ -208,8 +211,10 @@ class EpubExporter(Exporter):
         grouping = opts.group_by or default_grouping(chapters)
         if grouping not in GROUPINGS:
             raise ValueError(f"unknown grouping {grouping!r} (known: {', '.join(GROUPINGS)})")
-        chapters = group_documents(chapters, grouping)
-        book_lang = norm_lang(opts.lang) or _book_lang(chapters)
+        # the book's language is the most common one in reading order; the groups are
+        # then named in it (which can only join groups, never reorder them)
+        book_lang = norm_lang(opts.lang) or _book_lang(group_documents(chapters, grouping))
+        chapters = group_documents(chapters, grouping, book_lang)
         title = clean_text(opts.title) or _book_title(chapters, book_lang)
         creators = [clean_text(opts.author)] if clean_text(opts.author) else \
             _book_authors(chapters, book_lang)
@@ -303,7 +308,7 @@ class EpubExporter(Exporter):
         nav.add_item(css)
         book.add_item(nav)
         book.add_item(epub.EpubNcx())
-        book.toc = self._toc(chapters, pages, grouping)
+        book.toc = self._toc(chapters, pages, grouping, book_lang)
         book.spine = [*front, nav, *pages]
         book.guide = _landmarks(front, nav, pages[0], book_lang)
 
@@ -325,12 +330,13 @@ class EpubExporter(Exporter):
     # ------------------------------------------------------------ parts
 
     @staticmethod
-    def _toc(chapters: Sequence[Post], pages: Sequence[Page], grouping: str) -> list:
+    def _toc(chapters: Sequence[Post], pages: Sequence[Page], grouping: str,
+             lang: str) -> list:
         if grouping == "none":
             return list(pages)
         groups: dict[str, list[Page]] = {}
         for chapter, page in zip(chapters, pages, strict=True):
-            groups.setdefault(group_key(chapter, grouping), []).append(page)
+            groups.setdefault(group_key(chapter, grouping, lang), []).append(page)
         return [(epub.Section(name, href=group[0].file_name), group) if len(group) > 1
                 else group[0] for name, group in groups.items()]
 
