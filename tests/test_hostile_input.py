@@ -183,6 +183,12 @@ def markup_paragraphs(n: int) -> str:
     return post("<p>a [b] *c* _d_ `e` &lt;x&gt; ~~f~~ 1. g</p>" * n)
 
 
+def punctuation_bold(n: int) -> str:
+    # Bold over long runs of CJK brackets and punctuation, paired and unpaired.
+    return post("<p>a<b>" + "「" * n + "x" + "」" * n + "。" * n + "</b>b<b>y" + "（" * n
+                + "」" * n + "</b>c</p>")
+
+
 def alias_expansion(n: int) -> str:
     # n values through aliases, under the budget: title, categories and author use them.
     front = "a: &a [" + ", ".join(["x"] * 100) + "]\nb: &b [" + ", ".join(["*a"] * (n // 100))
@@ -202,6 +208,7 @@ HANGS: dict[str, tuple[Callable[[int], str], int]] = {
     "inline_runs": (inline_runs, 5_000),
     "markup_characters": (markup_characters, 200),
     "markup_paragraphs": (markup_paragraphs, 100),
+    "punctuation_bold": (punctuation_bold, 1_000),
 }
 
 
@@ -227,6 +234,7 @@ def test_hang_cases_convert_through_the_cli(tmp_path: Path) -> None:
     assert "abcd" * 50_000 in out["inline_runs"]
     assert r"a \[b\] \*c\* 1. \_d\_ " * 100 in out["markup_characters"]
     assert out["markup_paragraphs"].count("~~f~~") == 0
+    assert "「" * 10_000 + "x" in out["punctuation_bold"]
     assert "long_yaml_line.md: warning: front matter is not valid YAML" in run.stderr
 
 
