@@ -213,7 +213,7 @@ class Metadata:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass  # one per post: slots would save little and forbid weak references
 class Document:
     TYPE: ClassVar[str] = "document"
     metadata: Metadata
