@@ -387,3 +387,10 @@ def test_call_to_action_words_inside_article_paragraphs_stay(paragraphs: list) -
     blocks, diagnostics = clean("".join(f"<p>{t}</p>" for t in texts))
     assert not changes(diagnostics, "remove_calls_to_action")
     assert [inline_text(b.children) for b in blocks] == texts
+
+
+def test_inline_article_text_beside_blocks_counts_as_article() -> None:
+    body = ("<div><b>Article text written in a bold run, outside any paragraph.</b>"
+            "<p>关注公众号</p><p>第二段。</p></div>")
+    blocks, diagnostics = clean(body)
+    assert not changes(diagnostics, "remove_calls_to_action")

@@ -91,8 +91,12 @@ def block_leaves(root: HtmlElement) -> list[_Leaf]:
     out: list[_Leaf] = []
     for el in root.iter(etree.Element):
         if el in holds_block:
+            # text of its own beside its blocks: in it, after a child, or in an inline
+            # child holding no block (each inline child is read by its parent alone)
             stray = (el.text or "").strip() or any(
-                (c.tail or "").strip() for c in el if c.tag in _BLOCKS or c.tag == "img")
+                (c.tail or "").strip() or (c.tag not in _BLOCKS and c not in holds_block
+                                           and "".join(c.itertext()).strip())
+                for c in el if isinstance(c.tag, str))
             if stray:
                 out.append(_Leaf(el, "x", 0, False, stray=True))
         elif el is not root and el.tag in _BLOCKS:
