@@ -28,6 +28,7 @@ from .model import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Paragraph,
     Quote,
     Rule,
@@ -68,11 +69,24 @@ def keep_url(url: str) -> str:
     return url
 
 
+#: Writes a formula (TeX source, display flag) as XHTML.
+MathRenderer = Callable[[str, bool], str]
+
+
+def math_span(tex: str, display: bool) -> str:
+    """A formula as its TeX in a ``math`` span (pandoc's form): the Markdown exporter
+    writes it as ``$…$`` or ``$$…$$``."""
+    kind = "display" if display else "inline"
+    return f'<span class="math {kind}">{escape(tex)}</span>'
+
+
 @dataclass
 class RenderOptions:
     image_resolver: ImageResolver = keep_url
     #: Added to every heading level (capped at 6): EPUB chapters use h1 for the title.
     heading_offset: int = 0
+    #: How formulas are written (the EPUB exporter gives MathML).
+    math: MathRenderer = math_span
 
 
 def image_label(src: str, alt: str = "") -> str:
@@ -122,6 +136,8 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
         return f'<a href="{escape(node.href, True)}"{title}>{inner}</a>'
     if isinstance(node, LineBreak):
         return "<br/>"
+    if isinstance(node, Math):
+        return opts.math(node.tex, node.display)
     if isinstance(node, Image):
         href = opts.image_resolver(node.src)
         if href is None:

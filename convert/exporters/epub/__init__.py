@@ -37,6 +37,7 @@ from ...spool import Spool, folder_of
 from .. import Exporter
 from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
+from .math import MathMLWriter
 from .pages import (
     STYLESHEET,
     FileItem,
@@ -242,7 +243,10 @@ class EpubExporter(Exporter):
         # Second pass: one post at a time, back from the spool, rendered into it. The
         # pages are made after the loop, for the reason given in .chapters.
         rendered = array("q")
+        math = MathMLWriter()
+        with_math: set[int] = set()  # chapters holding MathML (an EPUB 3 item property)
         for number, chapter in enumerate(chapters, 1):
+            written = math.written
             metadata, blocks = chapter.load(spool)
             if cover_url and blocks and isinstance(blocks[0], Figure) \
                     and blocks[0].src == cover_url:
@@ -250,7 +254,9 @@ class EpubExporter(Exporter):
             chapter_name = chapter_title(chapter)
             content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
                                     chapter_name, norm_lang(metadata.lang) or book_lang,
-                                    css.file_name, image_name)
+                                    css.file_name, image_name, math)
+            if math.written > written:
+                with_math.add(number)
             del metadata, blocks
             for part in (f"chapter-{number:04d}.xhtml".encode(),
                          chapter_name.encode("utf-8"), content):
@@ -264,10 +270,15 @@ class EpubExporter(Exporter):
                                title=chapter_title(chapter),
                                lang=norm_lang(chapter.metadata.lang) or book_lang)
             page.spooled(spool, (rendered[2 * number - 2], rendered[2 * number - 1]))
+            if number in with_math:
+                page.properties = ["mathml"]
             book.add_item(page)
             pages.append(page)
         for item in images.values():
             book.add_item(item)
+        if math.failed:
+            self.notes.append(f"formulas: {len(math.failed)} not readable as TeX by "
+                              f"latex2mathml, shown as their TeX (first: {math.failed[0]!r})")
 
         book.set_identifier(f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, digest.hexdigest())}")
         book.set_title(title)

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from ebooklib import epub
 
 from ...model import Block
-from ...render import ImageResolver, RenderOptions, escape, render_blocks
+from ...render import ImageResolver, MathRenderer, RenderOptions, escape, math_span, render_blocks
 from ...spool import Span, Spool
 from .text import XML_DECLARATION, Post, clean_text, day_string, fix_surrogates, is_rtl, utc
 
@@ -90,7 +90,7 @@ def _byline(doc: Post) -> str:
 
 
 def chapter_xhtml(doc: Post, blocks: list[Block], title: str, lang: str, css_href: str,
-                  image_resolver: ImageResolver) -> bytes:
+                  image_resolver: ImageResolver, math: MathRenderer = math_span) -> bytes:
     """One post as a chapter: title, byline, categories, then its blocks."""
     meta = doc.metadata
     header = [f"<h1>{escape(clean_text(meta.title)) or escape(title)}</h1>"]
@@ -104,7 +104,7 @@ def chapter_xhtml(doc: Post, blocks: list[Block], title: str, lang: str, css_hre
         header.append(f'<p class="categories">{escape(" · ".join(categories))}</p>')
     if blocks:
         body = render_blocks(blocks, RenderOptions(image_resolver=image_resolver,
-                                                   heading_offset=1))
+                                                   heading_offset=1, math=math))
     else:
         body = '<p class="empty-note">(This post has no content.)</p>'
     return _page(title, lang, css_href, "<header>\n" + "\n".join(header) + "\n</header>\n"
