@@ -10,11 +10,13 @@ every URL passes :func:`convert.sanitise.safe_blocks` first (a Document loaded f
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from .locale_text import text
 from .model import (
     Block,
     Code,
@@ -87,6 +89,21 @@ class RenderOptions:
     heading_offset: int = 0
     #: How formulas are written (the EPUB exporter gives MathML).
     math: MathRenderer = math_span
+    #: The language of the text: embeds are named in it (see convert.locale_text).
+    lang: str | None = None
+    #: The text of the link shown for an image that is not embedded, from its URL, its
+    #: alt text (or caption) and its number among the images rendered; default
+    #: :func:`image_label`.
+    image_link_label: Callable[[str, str, int], str] | None = None
+    #: Images met so far (one counter per render_blocks/render_inlines call).
+    image_count: list[int] = field(default_factory=lambda: [0], repr=False)
+
+
+def _link_label(opts: RenderOptions, src: str, alt: str) -> str:
+    """The link text of an image that is not embedded (its number was counted)."""
+    if opts.image_link_label is None:
+        return image_label(src, alt)
+    return opts.image_link_label(src, alt, opts.image_count[0])
 
 
 def image_label(src: str, alt: str = "") -> str:
@@ -115,7 +132,12 @@ _SIMPLE_INLINE_TAGS = {
 
 def render_inlines(inlines: list[Inline], opts: RenderOptions | None = None) -> str:
     """XHTML for a run of inlines, with only safe URLs."""
-    return _render_inlines(safe_inlines(inlines), opts or RenderOptions())
+    return _render_inlines(safe_inlines(inlines), _fresh(opts))
+
+
+def _fresh(opts: RenderOptions | None) -> RenderOptions:
+    """``opts`` with the image counter back at 0."""
+    return dataclasses.replace(opts or RenderOptions(), image_count=[0])
 
 
 def _render_inlines(inlines: list[Inline], opts: RenderOptions) -> str:
@@ -139,9 +161,10 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
     if isinstance(node, Math):
         return opts.math(node.tex, node.display)
     if isinstance(node, Image):
+        opts.image_count[0] += 1
         href = opts.image_resolver(node.src)
         if href is None:
-            label = escape(image_label(node.src, node.alt))
+            label = escape(_link_label(opts, node.src, node.alt))
             return f'<a href="{escape(node.src, True)}">{label}</a>'
         return f'<img src="{escape(href, True)}" alt="{escape(node.alt, True)}"/>'
     raise TypeError(f"not an inline node: {node!r}")
@@ -152,7 +175,8 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
 
 def render_blocks(blocks: list[Block], opts: RenderOptions | None = None) -> str:
     """XHTML for a list of blocks, one block per line, with only safe URLs."""
-    return _render_blocks(safe_blocks(blocks), opts or RenderOptions())
+    opts = _fresh(opts)
+    return _render_blocks(safe_blocks(blocks, lang=opts.lang), opts)
 
 
 def _render_blocks(blocks: list[Block], opts: RenderOptions) -> str:
@@ -192,13 +216,14 @@ def _code_block(node: CodeBlock, opts: RenderOptions) -> str:
 
 
 def _figure(node: Figure, opts: RenderOptions) -> str:
-    caption = _render_inlines(node.caption, opts)
+    opts.image_count[0] += 1
     href = opts.image_resolver(node.src)
-    if href is None:
-        label = image_label(node.src, node.alt or inline_text(node.caption))
+    if href is None:  # labelled before the caption's own images are counted
+        label = _link_label(opts, node.src, node.alt or inline_text(node.caption))
         body = f'<p><a href="{escape(node.src, True)}">{escape(label)}</a></p>'
     else:
         body = f'<img src="{escape(href, True)}" alt="{escape(node.alt, True)}"/>'
+    caption = _render_inlines(node.caption, opts)
     figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
     if href is None:
         return f'<figure class="image-link">{body}{figcaption}</figure>'
@@ -235,7 +260,8 @@ def _rule(node: Rule, opts: RenderOptions) -> str:
 
 
 def _embed(node: Embed, opts: RenderOptions) -> str:
-    label = node.title.strip() or f"{embed_label(node.kind)}: {node.src}"
+    label = node.title.strip() or text(opts.lang, "labelled",
+                                       label=embed_label(node.kind, opts.lang), value=node.src)
     link = f'<a href="{escape(node.src, True)}">▶ {escape(label)}</a>'
     return f'<p class="embed">{link}</p>'
 

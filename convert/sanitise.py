@@ -21,6 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .links import refused_scheme, safe_url
+from .locale_text import text
 from .model import (
     CONTAINER_INLINES,
     Block,
@@ -42,9 +43,10 @@ from .model import (
 STEP = "safe_links"
 
 
-def embed_label(kind: str) -> str:
-    """What an embed is called when it has no title of its own."""
-    return {"video": "Video", "audio": "Audio"}.get(kind, "Embedded content")
+def embed_label(kind: str, lang: str | None = None) -> str:
+    """What an embed is called when it has no title of its own, in the language of
+    ``lang`` (English when it is unknown)."""
+    return text(lang, kind if kind in ("video", "audio") else "embed")
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Refusals:
 
     count: int = 0
     schemes: list[str] = field(default_factory=list)
+    #: The language an embed's replacement label is written in.
+    lang: str | None = None
 
     def check(self, url: str | None) -> str | None:
         """``safe_url(url)``, counting a refusal."""
@@ -147,7 +151,8 @@ def _safe_block(block: Block, refusals: Refusals) -> Block | None:
     if isinstance(block, Embed):
         src = refusals.check(block.src)
         if src is None:
-            return Paragraph([Text(f"▶ {block.title.strip() or embed_label(block.kind)}")])
+            label = block.title.strip() or embed_label(block.kind, refusals.lang)
+            return Paragraph([Text(f"▶ {label}")])
         poster = refusals.check(block.poster) if block.poster else block.poster
         if src == block.src and poster == block.poster:
             return block
@@ -155,10 +160,11 @@ def _safe_block(block: Block, refusals: Refusals) -> Block | None:
     return block  # code, rules: no URLs
 
 
-def safe_blocks(blocks: list[Block], refusals: Refusals | None = None) -> list[Block]:
+def safe_blocks(blocks: list[Block], refusals: Refusals | None = None,
+                lang: str | None = None) -> list[Block]:
     """``blocks`` with every URL safe (see the module docstring); the same list object
-    when nothing had to change."""
-    refusals = refusals if refusals is not None else Refusals()
+    when nothing had to change. ``lang``: the language of labels it writes."""
+    refusals = refusals if refusals is not None else Refusals(lang=lang)
     out: list[Block] = []
     changed = False
     for block in blocks:

@@ -16,8 +16,8 @@ from lxml import etree
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import Code, Document, Math, Metadata, Paragraph, Text
 from convert.normalise import normalise
@@ -135,14 +135,14 @@ def test_dollar_text_never_becomes_math(text: str) -> None:
 # ---------------------------------------------------------------- EPUB
 
 
-def book_of(*inlines) -> tuple[bytes, EpubExporter]:
-    exporter = EpubExporter(ExportOptions(offline=True))
+def book_of(tmp_path: Path, *inlines) -> tuple[bytes, EpubExporter]:
+    exporter = EpubExporter(EpubOptions(offline=True, cache_dir=tmp_path / "cache"))
     doc = Document(Metadata(title="m", lang="en"), [Paragraph(list(inlines))])
     return exporter.export([doc]), exporter
 
 
 def test_book_shows_mathml_with_tex_as_alttext_and_passes_epubcheck(tmp_path: Path) -> None:
-    data, exporter = book_of(Text("so "), Math(CHI), Text(" and "),
+    data, exporter = book_of(tmp_path, Text("so "), Math(CHI), Text(" and "),
                              Math("a < b", display=True))
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         chapter = book.read("EPUB/chapter-0001.xhtml").decode()
@@ -161,7 +161,7 @@ def test_book_shows_mathml_with_tex_as_alttext_and_passes_epubcheck(tmp_path: Pa
 
 
 def test_tex_latex2mathml_cannot_read_is_shown_as_code_with_a_note(tmp_path: Path) -> None:
-    data, exporter = book_of(Text("broken "), Math("\\frac{1}{"))
+    data, exporter = book_of(tmp_path, Text("broken "), Math("\\frac{1}{"))
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         chapter = book.read("EPUB/chapter-0001.xhtml").decode()
         opf = book.read("EPUB/content.opf").decode()
@@ -180,5 +180,6 @@ def test_golden_math_books_pass_epubcheck(tmp_path: Path) -> None:
     docs = [load_path(case / "input.md") for case in sorted(golden.glob("7[1-4]-*"))]
     assert len(docs) == 4
     path = tmp_path / "golden-math.epub"
-    path.write_bytes(EpubExporter(ExportOptions(offline=True)).export(docs))
+    options = EpubOptions(offline=True, cache_dir=tmp_path / "cache")
+    path.write_bytes(EpubExporter(options).export(docs))
     assert problems(path) == []

@@ -257,6 +257,8 @@ def front_matter(doc: Document) -> dict[str, Any]:
         data["lang"] = meta.lang
     if meta.source:
         data["source"] = meta.source
+    if isinstance(meta.extra.get("source_url"), str) and safe_url(meta.extra["source_url"]):
+        data["source_url"] = meta.extra["source_url"]  # the link back a profile removed
     return data
 
 

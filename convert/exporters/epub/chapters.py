@@ -53,7 +53,7 @@ def put_aside(documents: Iterable[Document], spool: Spool) -> list[Chapter]:
     """Take the posts in (one pass, one post in memory at a time); their Chapters."""
     spans = array("q")  # per post: offset, length of its body, then of its summary
     for doc in documents:
-        blocks = epub_blocks(doc.blocks)
+        blocks = epub_blocks(doc.blocks, doc.metadata.lang, doc.metadata.title or "")
         # extra (the front matter's other fields, any YAML value) is shown nowhere
         spans.extend(spool.dump((dataclasses.replace(doc.metadata, extra={}), blocks)))
         spans.extend(spool.dump(_summary(doc, blocks)))

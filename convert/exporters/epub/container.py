@@ -10,7 +10,7 @@ from .text import XML_DECLARATION
 
 # ---------------------------------------------------------------- zip writing
 
-_PRECOMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+_PRECOMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
 class _FixedTimeZipFile(zipfile.ZipFile):

@@ -27,7 +27,8 @@ from ...model import (
     TableCell,
     Text,
 )
-from ...render import embed_label, image_label
+from ...render import embed_label
+from .labels import image_link_text
 from .text import fix_surrogates
 
 # ---------------------------------------------------------------- URLs and model fixes
@@ -151,17 +152,19 @@ def _idn_to_ascii(host: str) -> str | None:
     return result if len(result) <= 253 and all(0 < len(lb) <= 63 for lb in labels) else None
 
 
-def _fix_inlines(nodes: list[Inline], in_link: bool = False) -> list[Inline]:
+def _fix_inlines(nodes: list[Inline], in_link: bool = False, lang: str | None = None,
+                 title: str = "") -> list[Inline]:
     """Inlines with every URL usable in an EPUB and no link inside another link.
 
     An image is shown as a link to its URL (render.py, when no local copy exists), so
-    inside a link it becomes its label; an unusable link keeps only its text.
+    inside a link it becomes its label (in ``lang``; see :mod:`.labels`, ``title`` is the
+    post's); an unusable link keeps only its text.
     """
     out: list[Inline] = []
     for node in nodes:
         if isinstance(node, Link):
             href = None if in_link else _safe_url(node.href)
-            children = _fix_inlines(node.children, in_link=True if href else in_link)
+            children = _fix_inlines(node.children, True if href else in_link, lang, title)
             if href is None:
                 out.extend(children)
             else:
@@ -172,25 +175,29 @@ def _fix_inlines(nodes: list[Inline], in_link: bool = False) -> list[Inline]:
                 if node.alt.strip():
                     out.append(Text(node.alt.strip()))
             elif in_link:
-                out.append(Text(image_label(src, node.alt)))
+                out.append(Text(image_link_text(src, node.alt, None, lang, title,
+                                                with_host=False)))
             else:
                 out.append(dataclasses.replace(node, src=src))
         elif isinstance(node, CONTAINER_INLINES):
-            out.append(dataclasses.replace(node, children=_fix_inlines(node.children, in_link)))
+            out.append(dataclasses.replace(
+                node, children=_fix_inlines(node.children, in_link, lang, title)))
         else:
             out.append(node)
     return out
 
 
-def _fix_block(block: Block) -> Block | None:
+def _fix_block(block: Block, lang: str | None, title: str) -> Block | None:
     if isinstance(block, (Heading, Paragraph)):
-        return dataclasses.replace(block, children=_fix_inlines(block.children))
+        return dataclasses.replace(block, children=_fix_inlines(block.children, False, lang,
+                                                                title))
     if isinstance(block, ListBlock):
-        return dataclasses.replace(block, items=[epub_blocks(item) for item in block.items])
+        return dataclasses.replace(block, items=[epub_blocks(item, lang, title)
+                                                   for item in block.items])
     if isinstance(block, Quote):
-        return dataclasses.replace(block, children=epub_blocks(block.children))
+        return dataclasses.replace(block, children=epub_blocks(block.children, lang, title))
     if isinstance(block, Figure):
-        caption = _fix_inlines(block.caption)
+        caption = _fix_inlines(block.caption, False, lang, title)
         src = _safe_url(block.src)
         if src is None:  # nothing to link to: keep what the reader can still use
             if caption:
@@ -201,7 +208,7 @@ def _fix_block(block: Block) -> Block | None:
         rows = [
             [
                 TableCell(
-                    _fix_inlines(cell.children),
+                    _fix_inlines(cell.children, False, lang, title),
                     header=cell.header,
                     # HTML's limits; epubcheck flags larger spans
                     colspan=min(max(cell.colspan, 1), 1000),
@@ -211,11 +218,12 @@ def _fix_block(block: Block) -> Block | None:
             ]
             for row in block.rows
         ]
-        return dataclasses.replace(block, rows=rows, caption=_fix_inlines(block.caption))
+        caption = _fix_inlines(block.caption, False, lang, title)
+        return dataclasses.replace(block, rows=rows, caption=caption)
     if isinstance(block, Embed):
         src = _safe_url(block.src)
         if src is None:  # the URL is unusable (and may be hostile): not shown
-            label = block.title.strip() or embed_label(block.kind)
+            label = block.title.strip() or embed_label(block.kind, lang)
             return Paragraph([Text(f"▶ {label}")])
         return dataclasses.replace(block, src=src)
     if isinstance(block, (CodeBlock, Rule)):
@@ -223,9 +231,10 @@ def _fix_block(block: Block) -> Block | None:
     raise TypeError(f"not a block node: {block!r}")
 
 
-def epub_blocks(blocks: list[Block]) -> list[Block]:
-    """A copy of ``blocks`` that renders to valid EPUB XHTML (see :func:`_safe_url`)."""
-    fixed = (_fix_block(block) for block in blocks)
+def epub_blocks(blocks: list[Block], lang: str | None = None, title: str = "") -> list[Block]:
+    """A copy of ``blocks`` that renders to valid EPUB XHTML (see :func:`_safe_url`);
+    labels it writes are in ``lang``, ``title`` is the post's."""
+    fixed = (_fix_block(block, lang, title) for block in blocks)
     return [block for block in fixed if block is not None]
 
 
