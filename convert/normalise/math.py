@@ -30,7 +30,8 @@ from .context import StepContext
 #: The element the builder reads a formula from.
 MATH_TAG = "nc-math"
 
-_MATH_WORDS = frozenset({"math", "katex", "mathjax", "latex", "tex", "arithmatex"})
+_MATH_WORDS = frozenset({"math", "katex", "mathjax", "latex", "arithmatex"})
+_HAS_CLASS = etree.XPath("//*[@class]")
 _QUALIFIERS = frozenset({"inline", "display", "block", "vditor", "language", "lang",
                          "formula", "equation", "element", "container", "md", "ql", "wp"})
 _DISPLAY_WORDS = frozenset({"display", "block"})
@@ -77,7 +78,11 @@ def _tex_annotations(root: HtmlElement) -> int:
 
 def _math_classes(root: HtmlElement) -> int:
     count = 0
-    for el in list(root.iter()):
+    for el in _HAS_CLASS(root):
+        classes = el.get("class").lower()
+        # every math word holds "math" or "atex": most elements are judged by this alone
+        if "math" not in classes and "atex" not in classes:
+            continue
         if not isinstance(el.tag, str) or el.tag == MATH_TAG or el.getparent() is None:
             continue
         words = _math_class_words(el)
