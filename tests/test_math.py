@@ -19,7 +19,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
-from convert.model import Code, Document, Math, Metadata, Paragraph, Text
+from convert.model import Code, Document, Math, Metadata, Paragraph, Table, TableCell, Text
 from convert.normalise import normalise
 from convert.reader import RawPost
 
@@ -109,6 +109,13 @@ def test_dollars_in_text_are_escaped_only_where_math_would_open(text: str,
     written = md_body(Text(text))
     assert written == expected
     assert "math" not in MD.render(written)
+
+
+def test_bars_of_tex_in_a_table_cell_do_not_split_the_row() -> None:
+    doc = Document(Metadata(title="t"), [Table([[TableCell([Text("h")], header=True)],
+                                                [TableCell([Math("|a|")])]], header_rows=1)])
+    rendered = MD.render(to_markdown(doc).split("---\n", 2)[2])
+    assert '<td><span class="math inline">|a|</span></td>' in rendered
 
 
 def test_tex_that_would_end_the_math_early_is_code() -> None:

@@ -132,7 +132,9 @@ class NewsMarkdownConverter(MarkdownConverter):
         classes = el.get("class") or []
         if "math" not in classes:
             return text
-        return math_markdown(el.get_text(), "display" in classes)
+        written = math_markdown(el.get_text(), "display" in classes)
+        # GFM splits a table row on every unescaped "|" before it reads any math
+        return written.replace("|", "\\|") if parent_tags & {"td", "th"} else written
 
     def convert_code(self, el: Any, text: str, parent_tags: set[str]) -> str:
         # A code span ends at a blank line; CommonMark shows line endings in one as
