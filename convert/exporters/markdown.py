@@ -3,7 +3,9 @@
 The body is the model's canonical XHTML (:mod:`convert.render`), the same the EPUB
 exporter uses. :class:`NewsMarkdownConverter` holds our Markdown rules: ATX headings,
 backslash hard breaks (never trailing spaces), fences longer than any backtick run in
-the code, figures with their caption, and escaping that is exact for CommonMark.
+the code, figures with their caption, formulas as ``$…$``/``$$…$$``, emphasis over the
+author's span (:mod:`.markdown_emphasis`) and escaping that is minimal and exact
+(:mod:`.markdown_escape`: a backslash only where a parser would read markup).
 
 Markdown is published by static-site generators that allow raw HTML, so nothing in a
 document may end a construct early and expose its text as markup: link and image URLs
