@@ -180,6 +180,14 @@ def test_tex_latex2mathml_cannot_read_is_shown_as_code_with_a_note(tmp_path: Pat
     assert problems(path) == []
 
 
+def test_huge_or_deeply_nested_tex_is_shown_as_code(tmp_path: Path) -> None:
+    data, exporter = book_of(tmp_path, Math("x+" * 4000), Math("{" * 3000 + "x" + "}" * 3000))
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        chapter = book.read("EPUB/chapter-0001.xhtml").decode()
+    assert chapter.count('<code class="tex">') == 2
+    assert any(n.startswith("formulas: 2 not readable") for n in exporter.notes)
+
+
 def test_golden_math_books_pass_epubcheck(tmp_path: Path) -> None:
     from convert.pipeline import load_path
 

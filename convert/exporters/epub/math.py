@@ -9,6 +9,8 @@ from lxml import etree
 from ...render import escape
 
 _MATHML = "http://www.w3.org/1998/Math/MathML"
+# Longer TeX is no formula a page typesets inline; converting it could take long.
+MAX_TEX = 5000
 
 
 class MathMLWriter:
@@ -32,6 +34,8 @@ def to_mathml(tex: str, display: bool) -> str | None:
     """A ``<math>`` element for ``tex``, or None when latex2mathml cannot read it."""
     from latex2mathml.converter import convert  # imported only for books with math
 
+    if len(tex) > MAX_TEX:
+        return None
     try:
         math = etree.fromstring(convert(tex, display="block" if display else "inline"))
         if math.tag != f"{{{_MATHML}}}math":
