@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions :func:`document_from_dict` reads: version 1 is version 2 without math nodes.
+READABLE_VERSIONS = (1, 2)
 
 
 # ---------------------------------------------------------------- inlines
@@ -87,8 +89,18 @@ class LineBreak:
     TYPE: ClassVar[str] = "line_break"
 
 
+@dataclass
+class Math:
+    """A formula as TeX source, exactly as the page gave it (without its ``\\(``/``$``
+    delimiters); ``display`` for one set on a line of its own."""
+
+    TYPE: ClassVar[str] = "math"
+    tex: str
+    display: bool = False
+
+
 Inline = (Text | Strong | Emphasis | Strikeout | Superscript | Subscript | Code | Link | Image
-          | LineBreak)
+          | LineBreak | Math)
 
 #: Inline nodes that hold other inlines in ``children``.
 CONTAINER_INLINES = (Strong, Emphasis, Strikeout, Superscript, Subscript, Link)
@@ -228,11 +240,12 @@ class Document:
 _NODE_TYPES: dict[str, type] = {
     cls.TYPE: cls
     for cls in (Text, Strong, Emphasis, Strikeout, Superscript, Subscript, Code, Link, Image,
-                LineBreak, Heading, Paragraph, ListBlock, Quote, CodeBlock, Figure, TableCell,
+                LineBreak, Math, Heading, Paragraph, ListBlock, Quote, CodeBlock, Figure, TableCell,
                 Table, Rule, Embed, Diagnostic, Metadata, Document)
 }
 _INLINE_TYPES = frozenset(cls.TYPE for cls in (Text, Strong, Emphasis, Strikeout, Superscript,
-                                                 Subscript, Code, Link, Image, LineBreak))
+                                                 Subscript, Code, Link, Image, LineBreak,
+                                                 Math))
 _BLOCK_TYPES = frozenset(cls.TYPE for cls in (Heading, Paragraph, ListBlock, Quote, CodeBlock,
                                                 Figure, Table, Rule, Embed))
 # What each node-holding field may contain; other fields hold plain JSON scalars or lists.
@@ -354,8 +367,9 @@ def document_from_dict(data: dict[str, Any]) -> Document:
     if not isinstance(data, dict) or data.get("type") != Document.TYPE:
         raise SchemaError("not a newsconv document")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise SchemaError(f"unsupported schema_version {version!r} (expected {SCHEMA_VERSION})")
+    if not _is_int(version) or version not in READABLE_VERSIONS:
+        raise SchemaError(f"unsupported schema_version {version!r} (expected "
+                          f"{' or '.join(map(str, READABLE_VERSIONS))})")
     body = {k: v for k, v in data.items() if k != "schema_version"}
     return _load_node(body)
 

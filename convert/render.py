@@ -30,6 +30,7 @@ from .model import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Paragraph,
     Quote,
     Rule,
@@ -70,11 +71,24 @@ def keep_url(url: str) -> str:
     return url
 
 
+#: Writes a formula (TeX source, display flag) as XHTML.
+MathRenderer = Callable[[str, bool], str]
+
+
+def math_span(tex: str, display: bool) -> str:
+    """A formula as its TeX in a ``math`` span (pandoc's form): the Markdown exporter
+    writes it as ``$…$`` or ``$$…$$``."""
+    kind = "display" if display else "inline"
+    return f'<span class="math {kind}">{escape(tex)}</span>'
+
+
 @dataclass
 class RenderOptions:
     image_resolver: ImageResolver = keep_url
     #: Added to every heading level (capped at 6): EPUB chapters use h1 for the title.
     heading_offset: int = 0
+    #: How formulas are written (the EPUB exporter gives MathML).
+    math: MathRenderer = math_span
     #: The language of the text: embeds are named in it (see convert.locale_text).
     lang: str | None = None
     #: The text of the link shown for an image that is not embedded, from its URL, its
@@ -144,6 +158,8 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
         return f'<a href="{escape(node.href, True)}"{title}>{inner}</a>'
     if isinstance(node, LineBreak):
         return "<br/>"
+    if isinstance(node, Math):
+        return opts.math(node.tex, node.display)
     if isinstance(node, Image):
         opts.image_count[0] += 1
         href = opts.image_resolver(node.src)

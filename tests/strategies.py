@@ -29,6 +29,7 @@ from convert.model import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Metadata,
     Paragraph,
     Quote,
@@ -59,6 +60,7 @@ _leaf_inlines = st.one_of(
     st.builds(Code, texts),
     st.builds(Image, src=short_texts, alt=short_texts),
     st.builds(LineBreak),
+    st.builds(Math, texts, st.booleans()),
 )
 
 

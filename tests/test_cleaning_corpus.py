@@ -74,6 +74,8 @@ def visible_and_hidden_text(post: Path) -> tuple[str, list[str]]:
     for el in list(body.iter(etree.Element)):
         if el.getparent() is None:
             continue
+        if el.tag == "script" and (el.get("type") or "").startswith("math/tex"):
+            continue  # MathJax shows it: a formula the reader sees
         if el.tag in _INVISIBLE_TAGS or _hidden(el):
             hidden_texts.append("".join(el.itertext()))
             el.getparent().remove(el)  # tails are visible; keep them

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from convert.exporters.markdown import to_markdown
 from convert.model import (
@@ -19,6 +20,7 @@ from convert.model import (
     ListBlock,
     Metadata,
     Paragraph,
+    Quote,
     Strong,
     Table,
     TableCell,
@@ -26,7 +28,10 @@ from convert.model import (
 )
 from convert.pipeline import load_path
 
-MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+# The reader the Markdown is written for: CommonMark, GFM tables and strikethrough, and
+# "$" math as GitHub and pandoc read it.
+MD = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(
+    dollarmath_plugin, double_inline=True)
 
 
 def body(*blocks) -> str:
@@ -83,7 +88,7 @@ def test_every_backslash_in_the_corpus_markdown_is_needed(corpus: list[Path]) ->
     assert needless == {}
 
 
-_SPECIALS = st.sampled_from(["*", "_", "`", "[", "]", "(", ")", "!", "<", ">", "&", "\\", "|",
+_SPECIALS = st.sampled_from(["*", "_", "`", "[", "]", "(", ")", "!", "<", ">", "&", "\\", "|", "$",
                              "~", "#", "-", "+", ".", "=", "1.", "&amp;", "<a>", " ", "x",
                              "中", "。", "\n"])
 _TEXT = st.lists(_SPECIALS, min_size=1, max_size=10).map("".join).map(str.strip).filter(bool)
@@ -95,7 +100,7 @@ def _text_of(markdown: str, wrap: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_TEXT, st.sampled_from(["p", "h2", "li", "td"]))
+@given(_TEXT, st.sampled_from(["p", "h2", "li", "loose-li", "ol", "blockquote", "td"]))
 def test_any_text_in_any_block_reads_back_with_only_needed_backslashes(
         text: str, where: str) -> None:
     one_line = " ".join(text.split())
@@ -103,11 +108,17 @@ def test_any_text_in_any_block_reads_back_with_only_needed_backslashes(
         "p": lambda: Paragraph([Text(text)]),
         "h2": lambda: Heading(2, [Text(one_line)]),
         "li": lambda: ListBlock(False, [[Paragraph([Text(one_line)])]]),
+        "loose-li": lambda: ListBlock(False, [[Paragraph([Text(one_line)]),
+                                               Paragraph([Text("x")])]]),
+        "ol": lambda: ListBlock(True, [[Paragraph([Text(one_line)])]]),
+        "blockquote": lambda: Quote([Paragraph([Text(one_line)])]),
         "td": lambda: Table([[TableCell([Text(one_line)], header=True)]], header_rows=1),
     }[where]()
     markdown = body(block)
-    tag = "th" if where == "td" else where
+    tag = {"td": "th", "loose-li": "li", "ol": "li", "blockquote": "p"}.get(where, where)
     got = _text_of(markdown, tag)
+    if where == "loose-li":
+        got = got[: got.rfind("x")]
     want = one_line if where != "p" else text
     assert " ".join(got.split()) == " ".join(want.split()), markdown
     assert needless_backslashes(markdown) == [], markdown

@@ -31,6 +31,7 @@ from convert.model import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Metadata,
     Paragraph,
     Quote,
@@ -98,6 +99,8 @@ EVERY_INLINE = [
     Link("/relative", [Image("/i.png", "icon")]),
     Image("https://example.com/inline.gif"),
     LineBreak(),
+    Math("\\chi^{2}=\\sum_{i=1}^{c}"),
+    Math("E = mc^2", display=True),
 ]
 
 
@@ -303,7 +306,7 @@ def test_output_validates_against_schema(doc):
 # ---------------------------------------------------------------- document_from_dict errors
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, 1.5])
+@pytest.mark.parametrize("version", [3, 0, "1", None, 1.5, True])
 def test_from_dict_rejects_wrong_schema_version(version):
     data = valid_dict()
     data["schema_version"] = version
@@ -523,3 +526,21 @@ def test_image_sources_in_reading_order_including_nested():
     assert image_sources(blocks) == [f"https://x/{n}.png" for n in range(1, 6)]
     assert [b.TYPE for b in iter_blocks(blocks)] == [
         "paragraph", "quote", "figure", "list", "paragraph", "table"]
+
+
+def test_from_dict_reads_schema_version_1_documents():
+    """Version 1 is version 2 without math nodes: a saved version 1 document loads."""
+    data = document_to_dict(Document(Metadata(title="old"), [Paragraph([Text("x")])]))
+    data["schema_version"] = 1
+    doc = document_from_dict(data)
+    assert doc.blocks == [Paragraph([Text("x")])]
+    assert document_to_dict(doc)["schema_version"] == SCHEMA_VERSION
+
+
+def test_math_round_trips_with_its_tex_exactly():
+    tex = "\\chi^{2}=\\sum_{i=1}^{c}\\frac{(O_i-E_i)^2}{E_i}"
+    doc = Document(Metadata(title="m"), [Paragraph([Math(tex), Math("x", display=True)])])
+    data = via_json(document_to_dict(doc))
+    assert errors(data) == []
+    assert data["blocks"][0]["children"][0] == {"type": "math", "tex": tex, "display": False}
+    assert document_from_dict(data) == doc

@@ -3,7 +3,9 @@
 The body is the model's canonical XHTML (:mod:`convert.render`), the same the EPUB
 exporter uses. :class:`NewsMarkdownConverter` holds our Markdown rules: ATX headings,
 backslash hard breaks (never trailing spaces), fences longer than any backtick run in
-the code, figures with their caption, and escaping that is exact for CommonMark.
+the code, figures with their caption, formulas as ``$…$``/``$$…$$``, emphasis over the
+author's span (:mod:`.markdown_emphasis`) and escaping that is minimal and exact
+(:mod:`.markdown_escape`: a backslash only where a parser would read markup).
 
 Markdown is published by static-site generators that allow raw HTML, so nothing in a
 document may end a construct early and expose its text as markup: link and image URLs
@@ -55,13 +57,19 @@ class NewsMarkdownConverter(MarkdownConverter):
         return mark(text, in_cell=bool(parent_tags & {"td", "th"}))
 
     def convert_p(self, el: Any, text: str, parent_tags: set[str]) -> str:
-        return resolve(super().convert_p(el, text, parent_tags))
+        first_in_item = el.parent is not None and el.parent.name == "li" \
+            and el.find_previous_sibling() is None
+        shape = _in_list_item(el.parent) if first_in_item else None
+        written = super().convert_p(el, text, parent_tags)
+        if "_inline" in parent_tags:  # a <p> in a cell or heading: resolved with it
+            return written
+        return f"\n\n{resolve(written.strip(chr(10)), shape)}\n\n" if written else ""
 
     def convert_hN(self, n: int, el: Any, text: str, parent_tags: set[str]) -> str:
         return resolve(super().convert_hN(n, el, text, parent_tags))
 
     def convert_li(self, el: Any, text: str, parent_tags: set[str]) -> str:
-        return super().convert_li(el, resolve(text.strip()), parent_tags)
+        return super().convert_li(el, resolve(text.strip(), _in_list_item(el)), parent_tags)
 
     def convert_td(self, el: Any, text: str, parent_tags: set[str]) -> str:
         cell = resolve(text.strip().replace("\n", " "), _in_table)
@@ -122,6 +130,14 @@ class NewsMarkdownConverter(MarkdownConverter):
             el["title"] = link_title(el["title"])
         return super().convert_img(el, text, parent_tags)
 
+    def convert_span(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        classes = el.get("class") or []
+        if "math" not in classes:
+            return text
+        written = math_markdown(el.get_text(), "display" in classes)
+        # GFM splits a table row on every unescaped "|" before it reads any math
+        return written.replace("|", "\\|") if parent_tags & {"td", "th"} else written
+
     def convert_code(self, el: Any, text: str, parent_tags: set[str]) -> str:
         # A code span ends at a blank line; CommonMark shows line endings in one as
         # spaces anyway.
@@ -147,6 +163,14 @@ class NewsMarkdownConverter(MarkdownConverter):
         return f"\n\n{resolve(f'*{text}*')}\n\n" if text else ""
 
 
+def _in_list_item(li: Any) -> Any:
+    """How the parser sees a list item's first block: after its bullet (``- --`` is a
+    thematic break, not an item holding ``--``), later lines indented."""
+    bullet = "1. " if li.parent is not None and li.parent.name == "ol" else "- "
+    indent = "\n" + " " * len(bullet)
+    return lambda text: bullet + text.replace("\n", indent)
+
+
 def _in_table(cell: str) -> str:
     """A table cell's Markdown as the parser sees it: in a one-cell table."""
     return f"| {cell} |\n| --- |"
@@ -157,7 +181,8 @@ _INLINE_PARENTS = frozenset({"a", "strong", "b", "em", "i", "del", "s", "sup", "
 # counts alike for the flanking rules.
 _MARKUP_EDGES = {"a": ("[", ")"), "img": ("!", ")"), "code": ("`", "`"), "br": ("\\", ""),
                  "strong": ("*", "*"), "b": ("*", "*"), "em": ("*", "*"), "i": ("*", "*"),
-                 "del": ("~", "~"), "s": ("~", "~"), "sup": ("<", ">"), "sub": ("<", ">")}
+                 "del": ("~", "~"), "s": ("~", "~"), "sup": ("<", ">"), "sub": ("<", ">"),
+                 "span": ("$", "$")}
 
 
 def _neighbour_char(el: Any, forward: bool) -> str:
@@ -187,6 +212,22 @@ def _neighbour_char(el: Any, forward: bool) -> str:
             return edges[1] if forward else edges[0]
         node = parent
     return ""
+
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)(?:\\\\)*\$")
+
+
+def math_markdown(tex: str, display: bool) -> str:
+    """A formula as ``$…$`` (``$$…$$`` for display), its TeX unescaped, on one line (a
+    line ending in TeX is a space). TeX that would end the math early (a ``$`` of its
+    own, a final backslash) is written as code instead."""
+    tex = " ".join(tex.split("\n")).strip()
+    if not tex:
+        return ""
+    if _UNESCAPED_DOLLAR.search(tex) or tex.endswith("\\"):
+        fence = "`" * (max((len(m) for m in _BACKTICK_RUN.findall(tex)), default=0) + 1)
+        return f"{fence} {tex} {fence}"
+    return f"$${tex}$$" if display else f"${tex}$"
 
 
 def link_destination(url: str) -> str:

@@ -1,4 +1,5 @@
-"""Minimal, exact escaping of text for CommonMark (with GFM tables and strikethrough).
+"""Minimal, exact escaping of text for CommonMark (with GFM tables and strikethrough,
+and ``$`` math as GitHub, pandoc and markdown-it's dollarmath plug-in read it).
 
 Escaping happens in two steps. While markdownify converts the text nodes,
 :func:`mark` only *marks* every character that could be markup in some context (a
@@ -27,12 +28,13 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 #: Marks the next character as "escape it if a parser would read it as markup".
 #: render.escape removes U+0000-U+0008 from all text, so no document text holds it.
 MARK = "\x01"
 
-_ALWAYS = re.compile(r"[\\`*_\[\]]")
+_ALWAYS = re.compile(r"[\\`*_\[\]$]")
 _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 # Special only at the start of a line: headings, quotes, list markers, thematic breaks,
@@ -141,6 +143,9 @@ def resolve(text: str, shape: Callable[[str], str] | None = None) -> str:
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # "$…$" is math to GitHub, pandoc and markdown-it's plug-in: a "$" of the text that
+    # would open math is escaped.
+    parser.use(dollarmath_plugin, double_inline=True)
     # A link markdown-it refuses to make (javascript:) is still a link to other readers.
     parser.validateLink = lambda url: True
     return parser

@@ -29,6 +29,7 @@ from ..model import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Paragraph,
     Quote,
     Rule,
@@ -47,6 +48,7 @@ from .lines import BREAK as _BREAK
 from .lines import LINE as _LINE
 from .lines import P_LINE as _P_LINE
 from .lines import ParagraphBreak, Pending, resolve_source_lines
+from .math import MATH_TAG
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
 
@@ -365,6 +367,8 @@ class Builder:
             return []
         if tag == "br":
             return [LineBreak()]
+        if tag == MATH_TAG:
+            return [Math(el.text or "", el.get("display") == "1")]
         if tag == "img":
             src = (el.get("src") or "").strip()
             return [Image(src, " ".join((el.get("alt") or "").split()))] if src else []

@@ -17,6 +17,7 @@ from .context import Step, StepContext, outermost, remove_all_keeping_tails, tex
 from .figures import attach_captions
 from .hidden import remove_hidden
 from .imagetext import clean_image_text, is_placeholder_image_text
+from .math import find_math
 from .noise import remove_ad_blocks, remove_widgets
 from .profiles import apply_site_profiles
 from .styled import bold_from_style
@@ -189,6 +190,7 @@ def resolve_relative_urls(root: HtmlElement, ctx: StepContext) -> None:
 
 #: The steps the normaliser runs, in order.
 STEPS: list[Step] = [
+    find_math,  # before scripts (MathJax's TeX) and hidden text (KaTeX's MathML) go
     remove_ad_blocks,  # needs the comments that drop_non_content removes
     drop_non_content,
     remove_hidden,

@@ -42,6 +42,7 @@ from .container import ReproducibleWriter
 from .cover import cover_item, find_cover
 from .devices import DEVICES, size_warning
 from .images import BookImages
+from .math import MathMLWriter
 from .options import EpubOptions
 from .pages import (
     STYLESHEET,
@@ -267,13 +268,18 @@ class EpubExporter(Exporter):
         # Second pass: one post at a time, back from the spool, rendered into it. The
         # pages are made after the loop, for the reason given in .chapters.
         rendered = array("q")
+        math = MathMLWriter()
+        with_math: set[int] = set()  # chapters holding MathML (an EPUB 3 item property)
         for number, chapter in enumerate(chapters, 1):
+            written = math.written
             metadata, blocks = chapter.load(spool)
             chapter_name = chapter_title(chapter)
             census.add_post(blocks, image_name, clean_text(metadata.title) or chapter_name)
             content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
                                     chapter_name, norm_lang(metadata.lang) or book_lang,
-                                    css.file_name, image_name)
+                                    css.file_name, image_name, math)
+            if math.written > written:
+                with_math.add(number)
             del metadata, blocks
             for part in (f"chapter-{number:04d}.xhtml".encode(),
                          chapter_name.encode("utf-8"), content):
@@ -287,10 +293,15 @@ class EpubExporter(Exporter):
                                title=chapter_title(chapter),
                                lang=norm_lang(chapter.metadata.lang) or book_lang)
             page.spooled(spool, (rendered[2 * number - 2], rendered[2 * number - 1]))
+            if number in with_math:
+                page.properties = ["mathml"]
             book.add_item(page)
             pages.append(page)
         for item in images.values():
             book.add_item(item)
+        if math.failed:
+            self.notes.append(f"formulas: {len(math.failed)} not readable as TeX by "
+                              f"latex2mathml, shown as their TeX (first: {math.failed[0]!r})")
 
         book.set_identifier(f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, digest.hexdigest())}")
         book.set_title(title)

@@ -12,7 +12,7 @@ from ebooklib import epub
 
 from ... import locale_text
 from ...model import Block
-from ...render import ImageResolver, RenderOptions, escape, render_blocks
+from ...render import ImageResolver, MathRenderer, RenderOptions, escape, math_span, render_blocks
 from ...spool import Span, Spool
 from .labels import image_link_labeller
 from .outline import relevel_headings
@@ -75,7 +75,7 @@ def _byline(doc: Post, lang: str) -> str:
 
 
 def chapter_xhtml(doc: Post, blocks: list[Block], title: str, lang: str, css_href: str,
-                  image_resolver: ImageResolver) -> bytes:
+                  image_resolver: ImageResolver, math: MathRenderer = math_span) -> bytes:
     """One post as a chapter: title (h1), byline, categories, then its blocks, their
     headings re-levelled under the title (:mod:`.outline`)."""
     meta = doc.metadata
@@ -90,7 +90,7 @@ def chapter_xhtml(doc: Post, blocks: list[Block], title: str, lang: str, css_hre
         header.append(f'<p class="categories">{escape(" · ".join(categories))}</p>')
     if blocks:
         body = render_blocks(relevel_headings(blocks), RenderOptions(
-            image_resolver=image_resolver, lang=lang,
+            image_resolver=image_resolver, lang=lang, math=math,
             image_link_label=image_link_labeller(lang, clean_text(meta.title) or title)))
     else:
         body = f'<p class="empty-note">{escape(locale_text.text(lang, "empty_post"))}</p>'
