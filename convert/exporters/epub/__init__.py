@@ -31,10 +31,12 @@ from typing import BinaryIO, TypeVar
 
 from ebooklib import epub
 
+from ... import locale_text
 from ...fetch import FetchOptions, ImageFetcher
 from ...model import Document
 from ...spool import Spool, folder_of
 from .. import Exporter
+from .accessibility import ImageCensus, accessibility_metadata
 from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
 from .cover import cover_item, find_cover
@@ -48,12 +50,12 @@ from .pages import (
     chapter_title,
     chapter_xhtml,
     cover_page_xhtml,
+    date_span,
     title_page_xhtml,
 )
 from .text import (
     Post,
     clean_text,
-    day_string,
     is_rtl,
     modified_time,
     norm_lang,
@@ -81,22 +83,20 @@ def _distinct(values) -> list[str]:
     return list(seen)
 
 
-def _book_title(documents: Sequence[Post]) -> str:
+def _book_title(documents: Sequence[Post], lang: str) -> str:
     if len(documents) == 1:
         return chapter_title(documents[0])
     sources = _distinct(d.metadata.source for d in documents)
-    title = f"{sources[0] if len(sources) == 1 else 'News'} digest"
-    days = sorted(day_string(utc(d.metadata.date))
-                  for d in documents if d.metadata.date is not None)
-    if days:
-        title += f", {days[0]}" if days[0] == days[-1] else f", {days[0]} – {days[-1]}"
-    return title
+    source = sources[0] if len(sources) == 1 else locale_text.text(lang, "news")
+    title = locale_text.text(lang, "digest", source=source)
+    span = date_span(documents, lang)
+    return locale_text.text(lang, "title_span", title=title, span=span) if span else title
 
 
-def _book_authors(documents: Sequence[Post]) -> list[str]:
+def _book_authors(documents: Sequence[Post], lang: str) -> list[str]:
     authors = _distinct(a for d in documents for a in d.metadata.authors)
     if len(authors) > 3:
-        return [", ".join(authors[:3]) + " et al."]
+        return [locale_text.text(lang, "et_al", names=locale_text.joined(lang, authors[:3]))]
     return authors or ["newsconv"]
 
 
@@ -104,6 +104,20 @@ def _book_lang(documents: Sequence[Post]) -> str:
     langs = Counter(lang for lang in (norm_lang(d.metadata.lang) for d in documents) if lang)
     # most_common keeps first-seen order among equal counts: deterministic
     return langs.most_common(1)[0][0] if langs else "und"
+
+
+def _landmarks(front: Sequence[Page], nav: epub.EpubNav, first: Page,
+               lang: str) -> list[dict[str, str]]:
+    """The book's landmarks: its cover page (when it has one), the table of contents
+    and where the reading starts (ebooklib writes the guide type ``text`` as the
+    landmark ``bodymatter``)."""
+    marks = [{"type": "cover", "href": page.file_name,
+              "title": locale_text.text(lang, "cover")}
+             for page in front if page.id == "cover-page"]
+    marks.append({"type": "toc", "href": nav.file_name,
+                  "title": locale_text.text(lang, "contents")})
+    marks.append({"type": "text", "href": first.file_name, "title": first.title})
+    return marks
 
 
 # ---------------------------------------------------------------- order and groups
@@ -123,27 +137,31 @@ def sort_documents(documents: Sequence[P], how: str) -> list[P]:
     return list(documents)
 
 
-def group_key(doc: Post, how: str) -> str:
+def group_key(doc: Post, how: str, lang: str | None = None) -> str:
+    """The group a post belongs to, named as the table of contents shows it (in the
+    language of ``lang``: one book uses one)."""
     meta = doc.metadata
     if how == "source":
         return clean_text(meta.source) or (clean_text(meta.authors[0]) if meta.authors
-                                           else "") or "Other"
+                                           else "") or locale_text.text(lang, "other")
     if how == "category":
-        return clean_text(meta.categories[0]) if meta.categories else "Uncategorised"
+        return clean_text(meta.categories[0]) if meta.categories else \
+            locale_text.text(lang, "uncategorised")
     if how == "date":
-        return day_string(utc(meta.date)) if meta.date else "Undated"
+        return locale_text.day(lang, utc(meta.date)) if meta.date else \
+            locale_text.text(lang, "undated")
     return ""
 
 
-def group_documents(documents: Sequence[P], how: str) -> list[P]:
+def group_documents(documents: Sequence[P], how: str, lang: str | None = None) -> list[P]:
     """Posts of one group next to each other (groups in order of first appearance, posts
     in their order within), so the table of contents follows the reading order."""
     if how == "none":
         return list(documents)
     first: dict[str, int] = {}
     for doc in documents:
-        first.setdefault(group_key(doc, how), len(first))
-    return sorted(documents, key=lambda d: first[group_key(d, how)])
+        first.setdefault(group_key(doc, how, lang), len(first))
+    return sorted(documents, key=lambda d: first[group_key(d, how, lang)])
 
 
 def default_grouping(documents: Sequence[Post]) -> str:
@@ -190,11 +208,13 @@ class EpubExporter(Exporter):
         grouping = opts.group_by or default_grouping(chapters)
         if grouping not in GROUPINGS:
             raise ValueError(f"unknown grouping {grouping!r} (known: {', '.join(GROUPINGS)})")
-        chapters = group_documents(chapters, grouping)
-        book_lang = norm_lang(opts.lang) or _book_lang(chapters)
-        title = clean_text(opts.title) or _book_title(chapters)
+        # the book's language is the most common one in reading order; the groups are
+        # then named in it (which can only join groups, never reorder them)
+        book_lang = norm_lang(opts.lang) or _book_lang(group_documents(chapters, grouping))
+        chapters = group_documents(chapters, grouping, book_lang)
+        title = clean_text(opts.title) or _book_title(chapters, book_lang)
         creators = [clean_text(opts.author)] if clean_text(opts.author) else \
-            _book_authors(chapters)
+            _book_authors(chapters, book_lang)
 
         fetcher = ImageFetcher(FetchOptions(
             cache_dir=opts.cache_dir, offline=opts.offline,
@@ -217,21 +237,20 @@ class EpubExporter(Exporter):
         if cover_url in images:  # a post's picture: the chapter shows the same file
             the_cover = images[cover_url]
         else:
-            count = f"{len(chapters)} post{'s' if len(chapters) != 1 else ''}"
-            the_cover = cover_item(cover, book_images, title, count, book_lang,
-                                   opts.cover_font)
+            the_cover = cover_item(cover, book_images, title,
+                                   locale_text.post_count(book_lang, len(chapters)),
+                                   book_lang, opts.cover_font)
             book.add_item(the_cover)
         the_cover.properties = ["cover-image"]
         if the_cover.media_type == "image/svg+xml":
             self.notes.append(f"warning: --cover {opts.cover} is an SVG image: Kindle and "
                               "calibre find no cover in it; give a JPEG or PNG")
         book.add_metadata(None, "meta", "", {"name": "cover", "content": the_cover.id})
+        # The cover page is in the landmarks and the package's <guide> (type cover):
+        # calibre and Kindle find the cover there, and do not print it twice.
         front.append(Page(
             uid="cover-page", file_name="cover.xhtml", title=title, lang=book_lang,
             content=cover_page_xhtml(title, the_cover.file_name, book_lang, css.file_name)))
-        # EPUB 2's guide: calibre and Kindle find the cover page here (and do not print
-        # it twice); the EPUB 3 landmarks nav is written with the nav document.
-        book.guide.append({"type": "cover", "title": "Cover", "href": "cover.xhtml"})
         front.append(Page(
             uid="title-page", file_name="title.xhtml", title=title, lang=book_lang,
             content=title_page_xhtml(title, creators, chapters, book_lang, css.file_name)))
@@ -241,12 +260,16 @@ class EpubExporter(Exporter):
         def image_name(url: str) -> str | None:
             return images[url].file_name if url in images else None
 
+        census = ImageCensus()
+        census.add_picture(described=True)  # the cover page's image, its alt the title
+
         # Second pass: one post at a time, back from the spool, rendered into it. The
         # pages are made after the loop, for the reason given in .chapters.
         rendered = array("q")
         for number, chapter in enumerate(chapters, 1):
             metadata, blocks = chapter.load(spool)
             chapter_name = chapter_title(chapter)
+            census.add_post(blocks, image_name, clean_text(metadata.title) or chapter_name)
             content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
                                     chapter_name, norm_lang(metadata.lang) or book_lang,
                                     css.file_name, image_name)
@@ -275,13 +298,17 @@ class EpubExporter(Exporter):
             book.set_direction("rtl")
         for number, creator in enumerate(creators, 1):
             book.add_author(creator, uid=f"creator-{number}")
+        for name, value in accessibility_metadata(census):
+            book.add_metadata(None, "meta", value, {"property": name})
 
-        nav = epub.EpubNav()
+        contents = locale_text.text(book_lang, "contents")
+        nav = epub.EpubNav(title=contents)
         nav.add_item(css)
         book.add_item(nav)
         book.add_item(epub.EpubNcx())
-        book.toc = self._toc(chapters, pages, grouping)
+        book.toc = self._toc(chapters, pages, grouping, book_lang)
         book.spine = [*front, nav, *pages]
+        book.guide = _landmarks(front, nav, pages[0], book_lang)
 
         modified = modified_time(chapters)
         # What ebooklib needs is in the book now; the posts' metadata (several MB for
@@ -290,8 +317,10 @@ class EpubExporter(Exporter):
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
             # mtime: dcterms:modified; no page-list (we make none); the guide is written
-            # as the package's <guide> and as the nav's landmarks
-            options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True},
+            # twice: as the nav's landmarks and as the package's <guide> (EPUB 2 readers)
+            options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
+                     "epub3_landmark": True, "epub2_guide": True,
+                     "landmark_title": locale_text.text(book_lang, "landmarks")},
         )
         start = _position(stream)
         writer.process()
@@ -303,11 +332,12 @@ class EpubExporter(Exporter):
     # ------------------------------------------------------------ parts
 
     @staticmethod
-    def _toc(chapters: Sequence[Post], pages: Sequence[Page], grouping: str) -> list:
+    def _toc(chapters: Sequence[Post], pages: Sequence[Page], grouping: str,
+             lang: str) -> list:
         if grouping == "none":
             return list(pages)
         groups: dict[str, list[Page]] = {}
         for chapter, page in zip(chapters, pages, strict=True):
-            groups.setdefault(group_key(chapter, grouping), []).append(page)
+            groups.setdefault(group_key(chapter, grouping, lang), []).append(page)
         return [(epub.Section(name, href=group[0].file_name), group) if len(group) > 1
                 else group[0] for name, group in groups.items()]
