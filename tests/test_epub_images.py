@@ -408,8 +408,9 @@ def test_downscaling_fits_the_box_keeps_the_shape_and_never_enlarges(
         assert prepared.image == image
     else:
         assert new[0] <= box[0] and new[1] <= box[1]
-        # the shape is kept to within rounding of the short side
-        assert abs(new[0] / new[1] - width / height) <= width / height / min(new) + 1e-9
+        # the shape is kept: the side computed from the other is off by rounding only
+        assert min(abs(new[0] - new[1] * width / height),
+                   abs(new[1] - new[0] * height / width)) <= 1
 
 
 def test_an_svg_post_cover_is_passed_over_for_a_raster_one(server, tmp_path: Path) -> None:
