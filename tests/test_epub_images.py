@@ -444,5 +444,5 @@ def test_cover_title_lines_do_not_break_inside_numbers() -> None:
         pytest.skip("no font with CJK characters installed (fonts-noto-cjk)")
     lines = _wrap(title, ImageFont.truetype(spec[0], 96, index=spec[1]), 920, 6)
     assert "".join(lines) == title and len(lines) > 1
-    for before, after in zip(lines, lines[1:]):
+    for before, after in zip(lines, lines[1:], strict=False):
         assert not (before[-1].isdigit() and after[0].isdigit()), lines
