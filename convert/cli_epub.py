@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 DEVICE = typer.Option(
     "generic", "--device", metavar="generic|kindle|kobo",
-    help="The reader the book is for: sets which image formats are converted, the "
-         "largest image size, and the book size to warn above (kindle: Send-to-Kindle's "
-         "50 MB).")
+    help="The reader the book is for: sets the image formats embedded as served "
+         "(JPEG, PNG, GIF, SVG on all three today; others are converted), the largest "
+         "image size, and the book size to warn above (kindle: Send-to-Kindle's 50 MB).")
 KEEP_IMAGE_FORMATS = typer.Option(
     False, "--keep-image-formats",
     help="Embed WebP images as served instead of converting them to JPEG/PNG (AVIF is "

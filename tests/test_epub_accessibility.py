@@ -14,9 +14,9 @@ from imageserver import image_server
 from lxml import etree
 from strategies import blocks as any_blocks
 
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.accessibility import ImageCensus, accessibility_metadata
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub.outline import relevel_headings
 from convert.model import Document, Figure, Heading, ListBlock, Metadata, Paragraph, Quote, Text
 
@@ -219,6 +219,13 @@ def test_metadata_of_a_book_without_pictures():
     assert "alternativeText" in meta["accessibilityFeature"]  # the cover's alt is the title
     assert meta["accessModeSufficient"] == ["textual,visual", "textual"]
     assert "Every image shown has a text alternative." in meta["accessibilitySummary"][0]
+
+
+def test_summary_says_it_is_english_in_a_chinese_book():
+    opf = etree.fromstring(export([post("一", lang="zh-CN")])["EPUB/content.opf"])
+    assert opf.get(XML_LANG) == "zh-CN"
+    summary = opf.find("opf:metadata/opf:meta[@property='schema:accessibilitySummary']", NS)
+    assert summary.get(XML_LANG) == "en"
 
 
 @given(st.lists(st.sampled_from(["", "alt", "x.png"]), max_size=6),

@@ -408,8 +408,9 @@ def test_downscaling_fits_the_box_keeps_the_shape_and_never_enlarges(
         assert prepared.image == image
     else:
         assert new[0] <= box[0] and new[1] <= box[1]
-        # the shape is kept to within rounding of the short side
-        assert abs(new[0] / new[1] - width / height) <= width / height / min(new) + 1e-9
+        # the shape is kept: the side computed from the other is off by rounding only
+        assert min(abs(new[0] - new[1] * width / height),
+                   abs(new[1] - new[0] * height / width)) <= 1
 
 
 def test_an_svg_post_cover_is_passed_over_for_a_raster_one(server, tmp_path: Path) -> None:
@@ -430,3 +431,18 @@ def test_an_svg_post_cover_is_passed_over_for_a_raster_one(server, tmp_path: Pat
                       opf)[1]
     assert cover != "images/cover.png"
     assert f'src="{cover}"'.encode() in book_files(book)["EPUB/chapter-0002.xhtml"]
+
+
+def test_cover_title_lines_do_not_break_inside_numbers() -> None:
+    from PIL import ImageFont
+
+    from convert.exporters.epub.cover import _wrap
+
+    title = "新闻文摘（2021年3月26日至2022年3月17日）"
+    spec = find_font(title, "zh-Hans")
+    if spec is None:
+        pytest.skip("no font with CJK characters installed (fonts-noto-cjk)")
+    lines = _wrap(title, ImageFont.truetype(spec[0], 96, index=spec[1]), 920, 6)
+    assert "".join(lines) == title and len(lines) > 1
+    for before, after in zip(lines, lines[1:], strict=False):
+        assert not (before[-1].isdigit() and after[0].isdigit()), lines

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convert import locale_text
-from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.labels import image_link_text
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import Document, Embed, Figure, Image, Link, Metadata, Paragraph, Text
 

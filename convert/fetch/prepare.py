@@ -27,7 +27,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from .errors import FetchError, one_line
+from .errors import one_line
 from .fetcher import CachedImage
 from .images import DECODE_SLOTS, PILLOW_FORMATS, TYPES
 
@@ -100,7 +100,8 @@ class ImagePreparer:
             return Prepared(image)
         try:
             return self._prepare(image)
-        except (FetchError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        except Exception as exc:  # noqa: BLE001 - as in check_image: a damaged file
+            # can make Pillow raise almost anything; the book goes on without this change
             return Prepared(image, problem=one_line(str(exc) or type(exc).__name__, 160))
 
     def _prepare(self, image: CachedImage) -> Prepared:

@@ -70,6 +70,7 @@ __all__ = ["EpubExporter", "EpubOptions", "chapter_title"]
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
 GROUPINGS = ("source", "category", "date", "none")
 SORTS = ("input", "date", "title")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 # ---------------------------------------------------------------- book metadata
@@ -111,7 +112,9 @@ def _landmarks(front: Sequence[Page], nav: epub.EpubNav, first: Page,
                lang: str) -> list[dict[str, str]]:
     """The book's landmarks: its cover page (when it has one), the table of contents
     and where the reading starts (ebooklib writes the guide type ``text`` as the
-    landmark ``bodymatter``)."""
+    landmark ``bodymatter``). Written twice: as the package's ``<guide>`` (calibre and
+    Kindle find the cover page there, and do not print it twice) and as the nav's
+    landmarks."""
     marks = [{"type": "cover", "href": page.file_name,
               "title": locale_text.text(lang, "cover")}
              for page in front if page.id == "cover-page"]
@@ -238,7 +241,7 @@ class EpubExporter(Exporter):
         if cover_url in images:  # a post's picture: the chapter shows the same file
             the_cover = images[cover_url]
         else:
-            count = f"{len(chapters)} post{'s' if len(chapters) != 1 else ''}"
+            count = locale_text.post_count(book_lang, len(chapters))
             the_cover = cover_item(cover, book_images, title, count, book_lang,
                                    opts.cover_font)
             book.add_item(the_cover)
@@ -250,9 +253,6 @@ class EpubExporter(Exporter):
         front.append(Page(
             uid="cover-page", file_name="cover.xhtml", title=title, lang=book_lang,
             content=cover_page_xhtml(title, the_cover.file_name, book_lang, css.file_name)))
-        # EPUB 2's guide: calibre and Kindle find the cover page here (and do not print
-        # it twice); the EPUB 3 landmarks nav is written with the nav document.
-        book.guide.append({"type": "cover", "title": "Cover", "href": "cover.xhtml"})
         front.append(Page(
             uid="title-page", file_name="title.xhtml", title=title, lang=book_lang,
             content=title_page_xhtml(title, creators, chapters, book_lang, css.file_name)))
@@ -311,10 +311,12 @@ class EpubExporter(Exporter):
         for number, creator in enumerate(creators, 1):
             book.add_author(creator, uid=f"creator-{number}")
         for name, value in accessibility_metadata(census):
-            book.add_metadata(None, "meta", value, {"property": name})
+            attributes = {"property": name}
+            if name == "schema:accessibilitySummary":  # written in English
+                attributes[_XML_LANG] = "en"
+            book.add_metadata(None, "meta", value, attributes)
 
-        contents = locale_text.text(book_lang, "contents")
-        nav = epub.EpubNav(title=contents)
+        nav = epub.EpubNav(title=locale_text.text(book_lang, "contents"))
         nav.add_item(css)
         book.add_item(nav)
         book.add_item(epub.EpubNcx())
@@ -329,7 +331,7 @@ class EpubExporter(Exporter):
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
             # mtime: dcterms:modified; no page-list (we make none); the guide is written
-            # twice: as the nav's landmarks and as the package's <guide> (EPUB 2 readers)
+            # as the package's <guide> and as the nav's landmarks
             options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
                      "epub3_landmark": True, "epub2_guide": True,
                      "landmark_title": locale_text.text(book_lang, "landmarks")},

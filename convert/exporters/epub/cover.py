@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ WIDTH, HEIGHT = 1200, 1800  # 2:3, the shape of most e-reader covers
 _PAPER, _INK, _MUTED = (244, 239, 230), (29, 29, 31), (96, 96, 100)
 # Closing punctuation never starts a line (CJK line-breaking rule, kinsoku).
 _NO_LINE_START = "，。、：；！？）」』》〉】”’,.;:!?)"
+_UNBROKEN = re.compile(r"[A-Za-z0-9]+|.", re.S)
 _FC_LANGS = {"zh": "zh-cn", "zh-hans": "zh-cn", "zh-cn": "zh-cn", "zh-sg": "zh-cn",
              "zh-hant": "zh-tw", "zh-tw": "zh-tw", "zh-hk": "zh-hk", "zh-mo": "zh-hk"}
 
@@ -129,8 +131,8 @@ def _font(spec: tuple[str, int] | None, size: int) -> ImageFont.FreeTypeFont | N
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
-    """Lines of at most ``width`` pixels: at spaces, or anywhere in a long unspaced run
-    (CJK, a URL), never before closing punctuation; "…" ends a title cut short."""
+    """Lines of at most ``width`` pixels: at spaces, or between characters of an unspaced
+    run (CJK), never before closing punctuation; "…" ends a title cut short."""
     lines, line = [], ""
     for word in text.replace(" ", " \x00").split("\x00"):
         if font.getlength(line + word) <= width:
@@ -140,12 +142,16 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
             lines.append(line.rstrip())
             line = word
             continue
-        for ch in word:
-            if font.getlength(line + ch) > width and line.strip() \
-                    and ch not in _NO_LINE_START:
+        # CJK breaks between any two characters, but not inside a number or a Latin
+        # word ("2022年3月17日" never as "…3月1" / "7日"), unless it is wider than a line
+        pieces = [p for token in _UNBROKEN.findall(word)
+                  for p in ([token] if font.getlength(token) <= width else token)]
+        for piece in pieces:
+            if font.getlength(line + piece) > width and line.strip() \
+                    and piece[0] not in _NO_LINE_START:
                 lines.append(line.rstrip())
                 line = ""
-            line += ch
+            line += piece
     if line.strip():
         lines.append(line.rstrip())
     if len(lines) > max_lines:
