@@ -77,7 +77,7 @@ def test_corpus_book_with_images(corpus: list[Path], tmp_path: Path) -> None:
 
 
 @given(st.lists(documents, min_size=20, max_size=20))
-@settings(max_examples=2, deadline=None, phases=[Phase.generate],
+@settings(max_examples=1, deadline=None, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_generated_posts(tmp_path: Path, posts) -> None:

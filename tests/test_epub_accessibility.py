@@ -221,6 +221,13 @@ def test_metadata_of_a_book_without_pictures():
     assert "Every image shown has a text alternative." in meta["accessibilitySummary"][0]
 
 
+def test_summary_says_it_is_english_in_a_chinese_book():
+    opf = etree.fromstring(export([post("一", lang="zh-CN")])["EPUB/content.opf"])
+    assert opf.get(XML_LANG) == "zh-CN"
+    summary = opf.find("opf:metadata/opf:meta[@property='schema:accessibilitySummary']", NS)
+    assert summary.get(XML_LANG) == "en"
+
+
 @given(st.lists(st.sampled_from(["", "alt", "x.png"]), max_size=6),
        st.lists(st.booleans(), max_size=6))
 def test_census_counts_every_image_once(alts, embedded):

@@ -67,6 +67,7 @@ __all__ = ["EpubExporter", "chapter_title"]
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
 GROUPINGS = ("source", "category", "date", "none")
 SORTS = ("input", "date", "title")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: Image URLs handed to the fetcher at a time (it downloads 8 at once).
 _FETCH_BATCH = 256
 
@@ -301,7 +302,10 @@ class EpubExporter(Exporter):
         for number, creator in enumerate(creators, 1):
             book.add_author(creator, uid=f"creator-{number}")
         for name, value in accessibility_metadata(census):
-            book.add_metadata(None, "meta", value, {"property": name})
+            attributes = {"property": name}
+            if name == "schema:accessibilitySummary":  # written in English
+                attributes[_XML_LANG] = "en"
+            book.add_metadata(None, "meta", value, attributes)
 
         contents = locale_text.text(book_lang, "contents")
         nav = epub.EpubNav(title=contents)
