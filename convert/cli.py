@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from . import __version__
+from .cli_epub import COVER_FONT, DEVICE, KEEP_IMAGE_FORMATS, MAX_IMAGE_SIZE, epub_options
 from .cli_options import (
     CATEGORY,
     FOLLOW_SYMLINKS,
@@ -38,6 +39,7 @@ from .cli_options import (
     VERBOSE,
     run_settings,
 )
+from .cli_profiles import profiles_app
 from .conversion_run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunSettings, UsageError
 
 if TYPE_CHECKING:
@@ -55,6 +57,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+app.add_typer(profiles_app, name="profiles")
+
 
 def _version(value: bool) -> None:
     if value:
@@ -116,10 +121,12 @@ def _guarded(fn, *args, **kwargs) -> None:  # noqa: ANN001 - thin wrapper
 
 
 def _options(title: str | None = None, author: str | None = None, lang: str | None = None,
-             lines: bool = False, **book: object) -> ExportOptions:
+             lines: bool = False) -> ExportOptions:
+    """The options every exporter shares (an exporter with options of its own turns
+    them into its ``options_class``; ``to-epub`` builds EpubOptions itself)."""
     from .exporters import ExportOptions
 
-    return ExportOptions(title=title, author=author, lang=lang, lines=lines, **book)
+    return ExportOptions(title=title, author=author, lang=lang, lines=lines)
 
 
 @app.command("to-md", epilog="Examples:\n\n"
@@ -215,6 +222,10 @@ def to_epub(
         120.0, min=0.1, metavar="SECONDS",
         help="Time for all of the book's image downloads; images not fetched by then "
              "become links."),
+    device: str = DEVICE,
+    keep_image_formats: bool = KEEP_IMAGE_FORMATS,
+    max_image_size: str | None = MAX_IMAGE_SIZE,
+    cover_font: str | None = COVER_FONT,
     split_by: str | None = typer.Option(
         None, "--split-by", metavar="source|category|month|year",
         help="One book per source, category, month or year in the -o FOLDER, each titled "
@@ -234,22 +245,12 @@ def to_epub(
     follow_symlinks: bool = FOLLOW_SYMLINKS,
 ) -> None:
     """Convert posts to one EPUB 3 book, one chapter per post, images embedded."""
-    from .exporters.epub import GROUPINGS, SORTS
+    params = dict(locals())
+    from .progress import wanted as progress_wanted
 
-    if group_by != "auto" and group_by not in GROUPINGS:
-        _err(f"newsconv: error: --group-by {group_by}: use one of auto, {', '.join(GROUPINGS)}")
-        raise typer.Exit(EXIT_USAGE)
-    if sort not in SORTS:
-        _err(f"newsconv: error: --sort {sort}: use one of {', '.join(SORTS)}")
-        raise typer.Exit(EXIT_USAGE)
-    options = _options(title, author, lang, cover=cover,
-                       group_by=None if group_by == "auto" else group_by, sort=sort,
-                       offline=offline, cache_dir=cache_dir,
-                       allow_private_hosts=allow_private_hosts, fetch_timeout=fetch_timeout,
-                       extra={"verbose": verbose})
-    _guarded(_run, inputs, "epub", output, options,
-             partial(run_settings, dict(locals())),
-             stdout_ok=False)
+    _guarded(lambda: _run(inputs, "epub", output,
+                          epub_options(params, progress_wanted(quiet)),
+                          partial(run_settings, params), stdout_ok=False))
 
 
 @app.command("convert", epilog="Examples:\n\n"
@@ -301,26 +302,6 @@ def formats() -> None:
     width = max((len(r[0]) for r in rows), default=4)
     for name, ext, media, desc in rows:
         typer.echo(f"{name:<{width}}  {ext:<6}  {media:<22}  {desc}")
-
-
-@app.command("profiles")
-def profiles(
-    profile: list[str] | None = PROFILES,
-) -> None:
-    """List the site profiles: built-in, the user's, and any given with --profile."""
-    from .normalise.profiles import ProfileError, available_profiles, user_profile_dir
-
-    try:
-        found = available_profiles(profile or [])
-    except ProfileError as exc:
-        _err(f"newsconv: error: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    for p in found:
-        match = ", ".join([*sorted(p.authors), *p.hosts])
-        typer.echo(f"{p.name:<10}  {p.origin:<24}  {match}")
-        if p.description:
-            typer.echo(f"{'':<10}  {p.description}")
-    typer.echo(f"(user profiles: {user_profile_dir()}/*.yaml)")
 
 
 @app.command("check", epilog="Examples:\n\n"

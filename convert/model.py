@@ -23,49 +23,49 @@ SCHEMA_VERSION = 1
 # ---------------------------------------------------------------- inlines
 
 
-@dataclass
+@dataclass(slots=True)
 class Text:
     TYPE: ClassVar[str] = "text"
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Strong:
     TYPE: ClassVar[str] = "strong"
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class Emphasis:
     TYPE: ClassVar[str] = "emphasis"
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class Strikeout:
     TYPE: ClassVar[str] = "strikeout"
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class Superscript:
     TYPE: ClassVar[str] = "superscript"
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class Subscript:
     TYPE: ClassVar[str] = "subscript"
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class Code:
     TYPE: ClassVar[str] = "code"
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Link:
     TYPE: ClassVar[str] = "link"
     href: str
@@ -73,7 +73,7 @@ class Link:
     title: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Image:
     """An image inside running text or a table cell (block images are Figures)."""
 
@@ -82,7 +82,7 @@ class Image:
     alt: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class LineBreak:
     TYPE: ClassVar[str] = "line_break"
 
@@ -97,20 +97,20 @@ CONTAINER_INLINES = (Strong, Emphasis, Strikeout, Superscript, Subscript, Link)
 # ---------------------------------------------------------------- blocks
 
 
-@dataclass
+@dataclass(slots=True)
 class Heading:
     TYPE: ClassVar[str] = "heading"
     level: int
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class Paragraph:
     TYPE: ClassVar[str] = "paragraph"
     children: list[Inline]
 
 
-@dataclass
+@dataclass(slots=True)
 class ListBlock:
     """A bulleted or numbered list; each item is a list of blocks."""
 
@@ -120,20 +120,20 @@ class ListBlock:
     start: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Quote:
     TYPE: ClassVar[str] = "quote"
     children: list[Block]
 
 
-@dataclass
+@dataclass(slots=True)
 class CodeBlock:
     TYPE: ClassVar[str] = "code_block"
     text: str
     language: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Figure:
     TYPE: ClassVar[str] = "figure"
     src: str
@@ -141,7 +141,7 @@ class Figure:
     caption: list[Inline] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class TableCell:
     TYPE: ClassVar[str] = "cell"
     children: list[Inline]
@@ -150,7 +150,7 @@ class TableCell:
     rowspan: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     """A data table: rows of cells; header rows come first and are flagged."""
 
@@ -160,12 +160,12 @@ class Table:
     caption: list[Inline] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Rule:
     TYPE: ClassVar[str] = "rule"
 
 
-@dataclass
+@dataclass(slots=True)
 class Embed:
     """Embedded media (iframe player, video, audio): kept as a link to its source."""
 
@@ -182,7 +182,7 @@ Block = Heading | Paragraph | ListBlock | Quote | CodeBlock | Figure | Table | R
 # ---------------------------------------------------------------- document
 
 
-@dataclass
+@dataclass(slots=True)
 class Diagnostic:
     """Something the pipeline noticed, repaired or removed, and why.
 
@@ -199,7 +199,7 @@ class Diagnostic:
     sample: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Metadata:
     TYPE: ClassVar[str] = "metadata"
     title: str = ""
@@ -213,7 +213,7 @@ class Metadata:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     TYPE: ClassVar[str] = "document"
     metadata: Metadata

@@ -1,5 +1,6 @@
-// One JVM that checks many EPUBs: reads "BOOK<TAB>REPORT.json" lines on stdin, runs
-// EPUBCheck on BOOK with a JSON report, and answers "done <exit code>" on stdout.
+// One JVM that checks many EPUBs: reads "BOOK<TAB>REPORT.json[<TAB>OPTION]..." lines on
+// stdin, runs EPUBCheck on BOOK with a JSON report (and the options, e.g. -u), and
+// answers "done <exit code>" on stdout.
 // Starting the JVM and loading EPUBCheck's schemas takes seconds; a warm check of a
 // small book takes a fraction of one. Run as a single-file program:
 //   java -cp epubcheck.jar EpubcheckServer.java
@@ -18,10 +19,16 @@ public class EpubcheckServer {
                 new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         while ((line = requests.readLine()) != null) {
-            String[] parts = line.split("\t", 2);
+            String[] parts = line.split("\t");
+            String[] command = new String[parts.length + 2];
+            command[0] = parts[0];
+            command[1] = "-q";
+            command[2] = "--json";
+            command[3] = parts[1];
+            System.arraycopy(parts, 2, command, 4, parts.length - 2);
             int code;
             try {
-                code = new EpubChecker().run(new String[] {parts[0], "-q", "--json", parts[1]});
+                code = new EpubChecker().run(command);
             } catch (RuntimeException e) {
                 e.printStackTrace();
                 code = -1;

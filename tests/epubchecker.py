@@ -36,7 +36,7 @@ class _Server:
         self._reports = tempfile.TemporaryDirectory(prefix="epubcheck-")
         self._count = 0
 
-    def check(self, book: Path) -> dict | None:
+    def check(self, book: Path, options: tuple[str, ...] = ()) -> dict | None:
         with self._lock:
             if self._broken:
                 return None
@@ -48,7 +48,8 @@ class _Server:
             self._count += 1
             report = Path(self._reports.name) / f"{self._count}.json"
             try:
-                self._process.stdin.write(f"{book.resolve()}\t{report}\n")
+                self._process.stdin.write("\t".join((str(book.resolve()), str(report),
+                                                      *options)) + "\n")
                 self._process.stdin.flush()
                 answer = self._process.stdout.readline()
             except OSError:
@@ -70,25 +71,27 @@ _SERVER = _Server()
 atexit.register(_SERVER.close)
 
 
-def _report_one_jvm(book: Path) -> dict:
+def _report_one_jvm(book: Path, options: tuple[str, ...] = ()) -> dict:
     run = subprocess.run([*_JAVA[:-2], "-jar", const.EPUBCHECK, str(book), "-q",
-                          "--json", "-"], capture_output=True, timeout=600)
+                          "--json", "-", *options], capture_output=True, timeout=600)
     return json.loads(run.stdout.decode("utf-8"))
 
 
-def report(book: Path) -> dict:
+def report(book: Path, options: tuple[str, ...] = ()) -> dict:
     """EPUBCheck's JSON report for ``book`` (messages, checker counts, publication)."""
-    return _SERVER.check(Path(book)) or _report_one_jvm(Path(book))
+    return _SERVER.check(Path(book), options) or _report_one_jvm(Path(book), options)
 
 
-def problems(book: Path) -> list[str]:
+def problems(book: Path, usage: bool = False) -> list[str]:
     """Every fatal error, error and warning EPUBCheck reports for ``book``, one line each
-    (level, id, message, locations); an empty list for a clean book."""
-    data = report(book)
+    (level, id, message, locations); an empty list for a clean book. ``usage`` adds
+    EPUBCheck's ``-u`` usage reports (e.g. OPF-097, a file nothing refers to)."""
+    data = report(book, ("-u",) if usage else ())
+    levels = (*LEVELS, "USAGE") if usage else LEVELS
     found = [
         f"{m['severity']} {m['ID']} {m['message']} at "
         + ", ".join(f"{loc['path']}:{loc['line']}:{loc['column']}" for loc in m["locations"])
-        for m in data["messages"] if m["severity"] in LEVELS
+        for m in data["messages"] if m["severity"] in levels
     ]
     counts = data["checker"]
     if not found and (counts["nFatal"] or counts["nError"] or counts["nWarning"]):

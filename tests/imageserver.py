@@ -7,6 +7,8 @@ Hostile answers, chosen by a folder in the path:
 * ``/stall/…`` — accepts the request and answers nothing until the server stops;
 * ``/cut/…`` — a PNG cut in half, without Content-Length (the connection just ends);
 * ``/html-png/…`` — a PNG header followed by an HTML page, with a correct length.
+
+A test can also put any bytes at a path: ``server.files["/a.webp"] = data``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "/stall/" in self.path:
             self.server.stopping.wait(timeout=120)
             return
-        body = png(16, 12, self.path.encode())
+        body = self.server.files.get(self.path) or png(16, 12, self.path.encode())
         length: int | None = len(body)
         if "/cut/" in self.path:
             body, length = body[: len(body) // 2], None
@@ -79,6 +81,7 @@ class _ImageServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[str] = []
+        self.files: dict[str, bytes] = {}  # path → body served as is
         self.stopping = threading.Event()  # lets stalled requests end
         self._lock = threading.Lock()
 

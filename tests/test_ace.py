@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from imageserver import image_server
 from strategies import documents
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.pipeline import load_path
 
 ACE = shutil.which("ace-puppeteer")
@@ -55,7 +55,7 @@ def ace_violations(book: Path, out: Path) -> list[str]:
 def test_corpus_book_offline(corpus: list[Path], tmp_path: Path) -> None:
     docs = [load_path(p) for p in corpus]
     book = tmp_path / "corpus.epub"
-    book.write_bytes(EpubExporter(ExportOptions(
+    book.write_bytes(EpubExporter(EpubOptions(
         offline=True, cache_dir=tmp_path / "empty-cache")).export(docs))
     assert ace_violations(book, tmp_path / "ace") == []
 
@@ -68,7 +68,7 @@ def test_corpus_book_with_images(corpus: list[Path], tmp_path: Path) -> None:
             local.write_text(_URL_HOST.sub(lambda m: f"{server.base}/{m.group(1)}",
                                            post.read_text(encoding="utf-8")), "utf-8")
             docs.append(load_path(local))
-        data = EpubExporter(ExportOptions(allow_private_hosts=True,
+        data = EpubExporter(EpubOptions(allow_private_hosts=True,
                                           cache_dir=tmp_path / "cache")).export(docs)
     book = tmp_path / "corpus-images.epub"
     book.write_bytes(data)
@@ -82,6 +82,6 @@ def test_corpus_book_with_images(corpus: list[Path], tmp_path: Path) -> None:
                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_generated_posts(tmp_path: Path, posts) -> None:
     book = tmp_path / "generated.epub"
-    book.write_bytes(EpubExporter(ExportOptions(
+    book.write_bytes(EpubExporter(EpubOptions(
         offline=True, cache_dir=tmp_path / "empty-cache")).export(posts))
     assert ace_violations(book, tmp_path / "ace") == []

@@ -390,7 +390,8 @@ def test_protocol_relative_redirector_unwrapped() -> None:
 
 
 @pytest.mark.parametrize("url, expected", [
-    (PROXY + "http://host/a.jpg", "http://host/a.jpg"),
+    (PROXY + "http://host/a.jpg", PROXY + "http://host/a.jpg"),  # https never downgraded
+    ("http://cors.example.dev/?http://host/a.jpg", "http://host/a.jpg"),
     ("https://cors.example.dev?https://host/a.jpg", "https://host/a.jpg"),
     (PROXY + "//host/a.jpg", "https://host/a.jpg"),
     ("https://host/a.jpg?x=1", "https://host/a.jpg?x=1"),
@@ -401,7 +402,7 @@ def test_strip_proxy(url: str, expected: str) -> None:
 
 
 def test_proxied_image_src_stripped() -> None:
-    assert image_src(f'<img src="{PROXY}http://host/a.jpg">') == ["http://host/a.jpg"]
+    assert image_src(f'<img src="{PROXY}https://host/a.jpg">') == ["https://host/a.jpg"]
 
 
 def test_proxied_video_src_and_poster_stripped() -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import Document, document_to_dict
 from convert.pipeline import load_path
@@ -52,7 +52,7 @@ _WHITE_ISH = re.compile(r"#?(?:f[0-9a-f]){3}\b|#fff\b|white|rgb\(\s*2[45]\d\s*,\
 
 
 # Books built from the cache alone (an empty one): images become links, no network.
-OFFLINE = ExportOptions(offline=True, cache_dir=Path("/nonexistent/newsconv-test-cache"))
+OFFLINE = EpubOptions(offline=True, cache_dir=Path("/nonexistent/newsconv-test-cache"))
 
 
 def _hidden(el: etree._Element) -> bool:

@@ -20,8 +20,8 @@ import pytest
 from lxml import etree
 from markdown_it import MarkdownIt
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import CodeBlock, document_to_dict
 from convert.normalise import normalise
@@ -29,7 +29,7 @@ from convert.normalise.precode import protect_code
 from convert.pipeline import load_path
 from convert.reader import read_post
 
-OFFLINE = ExportOptions(offline=True, cache_dir=Path("/nonexistent/newsconv-test-cache"))
+OFFLINE = EpubOptions(offline=True, cache_dir=Path("/nonexistent/newsconv-test-cache"))
 
 
 def code_blocks(body: str) -> list[CodeBlock]:

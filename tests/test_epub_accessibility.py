@@ -14,9 +14,9 @@ from imageserver import image_server
 from lxml import etree
 from strategies import blocks as any_blocks
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.accessibility import ImageCensus, accessibility_metadata
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.epub.outline import relevel_headings
 from convert.model import Document, Figure, Heading, ListBlock, Metadata, Paragraph, Quote, Text
 
@@ -39,7 +39,7 @@ def post(title: str, blocks=None, **meta) -> Document:
 
 
 def export(docs, **options) -> dict[str, bytes]:
-    data = EpubExporter(ExportOptions(offline=True, **options)).export(docs)
+    data = EpubExporter(EpubOptions(offline=True, **options)).export(docs)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
 
@@ -198,7 +198,7 @@ def test_metadata_of_a_book_with_embedded_images(tmp_path):
         described = Figure(f"{server.base}/a.png", alt="A red square")
         bare = Figure(f"{server.base}/b.png")
         gone = Figure(f"{server.base}/missing/c.png", alt="lost")  # 404
-        data = EpubExporter(ExportOptions(allow_private_hosts=True, cache_dir=tmp_path)).export(
+        data = EpubExporter(EpubOptions(allow_private_hosts=True, cache_dir=tmp_path)).export(
             [post("Pictures", [described, bare, gone])])
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         meta = schema({"EPUB/content.opf": zf.read("EPUB/content.opf")})

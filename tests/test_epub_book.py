@@ -16,8 +16,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from imageserver import image_server, png
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.normalise import normalise
 from convert.reader import read_post
 
@@ -73,7 +73,7 @@ def embedded_book(tmp_path_factory: pytest.TempPathFactory, local_corpus: Path,
 
 def test_corpus_book_with_images_embedded(embedded_book, corpus: list[Path]) -> None:
     path, run, _ = embedded_book
-    assert problems(path) == []
+    assert problems(path, usage=True) == []  # -u: no unreferenced file (OPF-097)
     files = book_files(path)
     images = [n for n in files if n.startswith("EPUB/images/") and "cover" not in n]
     assert len(images) > 50
@@ -115,16 +115,23 @@ def test_reproducible_with_source_date_epoch(local_corpus: Path, embedded_book,
 
 
 def test_offline_book_shows_images_as_links(local_corpus: Path, tmp_path: Path,
-                                            server) -> None:
+                                            server, embedded_book) -> None:
     before = len(server.requests)
     book = tmp_path / "offline.epub"
     run = newsconv("to-epub", str(local_corpus), "-o", str(book), "--offline",
                    "--cache-dir", str(tmp_path / "empty-cache"))
     assert run.returncode == 0, run.stderr
     assert len(server.requests) == before, "offline mode touched the network"
-    assert problems(book) == []
+    assert problems(book, usage=True) == []
     files = book_files(book)
-    assert [n for n in files if n.startswith("EPUB/images/")] == ["EPUB/images/cover.svg"]
+    # the same chapters with the same figures as the book with images embedded
+    online = book_files(embedded_book[0])
+
+    def figures(book: dict[str, bytes]) -> dict[str, int]:
+        return {n: d.count(b"<figure") for n, d in book.items() if "/chapter-" in n}
+
+    assert figures(files) == figures(online)
+    assert [n for n in files if n.startswith("EPUB/images/")] == ["EPUB/images/cover.png"]
     assert remote_images(files) == []
     assert "(offline): 0 of" in run.stderr
 
@@ -145,7 +152,7 @@ def test_each_corpus_post_alone(corpus: list[Path], tmp_path: Path) -> None:
     books = []
     for post in corpus:
         book = tmp_path / f"{post.stem}.epub"
-        book.write_bytes(EpubExporter(ExportOptions(offline=True, cache_dir=tmp_path / "c"))
+        book.write_bytes(EpubExporter(EpubOptions(offline=True, cache_dir=tmp_path / "c"))
                          .export([normalise(read_post(post.read_bytes()), post.name)]))
         books.append(book)
     # one JVM for all 42 books (epubcheck's start-up is most of a small book's check)
@@ -178,13 +185,14 @@ def test_cover_from_file_post_or_generated(local_corpus: Path, embedded_book,
             assert covers == ["EPUB/images/cover.png"]
             assert files["EPUB/images/cover.png"] == cover.read_bytes()
         elif name == "post":
-            assert covers == ["EPUB/images/cover.png"]
+            # the cover is the post's first image: one file, shown on the cover page and
+            # still in its chapter (issue 10: no image is lost)
+            assert covers == []
+            cover_href = re.search(r'href="([^"]+)"[^>]*properties="cover-image"', opf)[1]
             chapter = files["EPUB/chapter-0001.xhtml"].decode()
-            # the cover was the post's first image: it is not shown again at the top
-            body = chapter.split("</header>", 1)[1]
-            assert not body.lstrip().startswith("<figure>")
+            assert f'<figure><img src="{cover_href}"' in chapter.split("</header>", 1)[1]
         else:
-            assert covers == ["EPUB/images/cover.svg"]
+            assert covers == ["EPUB/images/cover.png"]
         assert problems(book) == []
 
 
@@ -271,7 +279,7 @@ def test_hostile_posts_give_valid_books(tmp_path: Path) -> None:
             text = (f"---\ntitle: {title!r}\n---\n" + "".join(parts)).replace("\x00", "")
             docs.append(normalise(read_post(text.encode("utf-8"))))
         book = tmp_path / f"hostile-{len(books)}.epub"
-        book.write_bytes(EpubExporter(ExportOptions(offline=True, cache_dir=tmp_path))
+        book.write_bytes(EpubExporter(EpubOptions(offline=True, cache_dir=tmp_path))
                          .export(docs))
         assert remote_images(book_files(book)) == [], posts
         books[book] = posts
@@ -287,7 +295,7 @@ def test_epubcheck_helper_reports_problems_of_each_book(tmp_path: Path) -> None:
     good book checked in the same run gets none."""
     doc = normalise(read_post(b"---\ntitle: t\n---\n<p>text</p>"))
     good = tmp_path / "good.epub"
-    good.write_bytes(EpubExporter(ExportOptions(offline=True, cache_dir=tmp_path)).export([doc]))
+    good.write_bytes(EpubExporter(EpubOptions(offline=True, cache_dir=tmp_path)).export([doc]))
     broken = tmp_path / "broken.epub"
     with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
         for info in source.infolist():

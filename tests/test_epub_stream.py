@@ -20,8 +20,9 @@ import pytest
 
 import convert.spool
 from convert import writers
-from convert.exporters import Exporter, ExportOptions
+from convert.exporters import Exporter
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.model import Document, Figure, Metadata, Paragraph, Text
 from convert.spool import Spool
 
@@ -35,7 +36,7 @@ def posts(count: int) -> list[Document]:
 
 
 def export(documents, **options) -> bytes:
-    return EpubExporter(ExportOptions(offline=True, **options)).export(documents)
+    return EpubExporter(EpubOptions(offline=True, **options)).export(documents)
 
 
 class Recorded:
@@ -92,7 +93,7 @@ def test_the_spool_is_next_to_the_output_and_closed_after_the_book(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recorded = Recorded(monkeypatch)
     with open(tmp_path / "book.epub", "wb") as out:
-        EpubExporter(ExportOptions(offline=True)).write(iter(posts(3)), out)
+        EpubExporter(EpubOptions(offline=True)).write(iter(posts(3)), out)
     assert recorded.folders == [str(tmp_path)]
     assert recorded.files and all(f.closed for f in recorded.files)
     assert os.listdir(tmp_path) == ["book.epub"]
@@ -121,7 +122,7 @@ def test_the_spool_is_closed_when_writing_the_book_fails(
             raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError, match="No space"):
-        EpubExporter(ExportOptions(offline=True)).write(iter(posts(3)), Broken())
+        EpubExporter(EpubOptions(offline=True)).write(iter(posts(3)), Broken())
     assert recorded.files and all(f.closed for f in recorded.files)
 
 
@@ -187,7 +188,7 @@ def test_a_failed_book_counts_every_post_failed(tmp_path: Path, capsys) -> None:
 
 def test_a_book_counts_the_posts_it_took(tmp_path: Path) -> None:
     run = FakeRun(posts(7))
-    writers.write_book(run, [], EpubExporter(ExportOptions(offline=True)),
+    writers.write_book(run, [], EpubExporter(EpubOptions(offline=True)),
                        str(tmp_path / "b.epub"), set())
     assert (run.converted, run.failed) == (7, 0)
     assert run.closed_at == 7  # the workers stop once every post is in
@@ -196,7 +197,7 @@ def test_a_book_counts_the_posts_it_took(tmp_path: Path) -> None:
 
 def test_split_books_are_the_books_of_their_groups(tmp_path: Path) -> None:
     run = FakeRun(posts(7))
-    writers.write_books(run, [], EpubExporter(ExportOptions(offline=True)), tmp_path, set())
+    writers.write_books(run, [], EpubExporter(EpubOptions(offline=True)), tmp_path, set())
     assert (run.converted, run.failed) == (7, 0)
     assert sorted(os.listdir(tmp_path)) == ["A.epub", "B.epub"]
     for name, keep in (("A", 0), ("B", 1)):
@@ -207,7 +208,7 @@ def test_split_books_are_the_books_of_their_groups(tmp_path: Path) -> None:
 def test_an_interrupted_conversion_is_not_a_failed_book(tmp_path: Path) -> None:
     run = FakeRun(posts(7), broken_after=4)
     with pytest.raises(KeyboardInterrupt):
-        writers.write_book(run, [], EpubExporter(ExportOptions(offline=True)),
+        writers.write_book(run, [], EpubExporter(EpubOptions(offline=True)),
                            str(tmp_path / "b.epub"), set())
     assert os.listdir(tmp_path) == []
     assert (run.converted, run.failed) == (0, 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convert.exporters import ExportOptions
+from convert.exporters.epub.options import EpubOptions
 from convert.pipeline import export, load_path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -22,9 +22,10 @@ def expected_outputs() -> dict[Path, bytes]:
     for post, doc in zip(POSTS, docs, strict=True):
         out[OUTPUT / f"{post.stem}.md"] = export([doc], "markdown")
         out[OUTPUT / f"{post.stem}.json"] = export([doc], "json")
-    # offline, from an empty cache: the same book on every machine, network or not
-    options = ExportOptions(title="newsconv examples", offline=True,
-                            cache_dir=EXAMPLES / "no-cache")
+    # offline, from an empty cache, with a cover file (a drawn cover depends on the
+    # fonts installed): the same book on every machine, network or not
+    options = EpubOptions(title="newsconv examples", offline=True,
+                          cache_dir=EXAMPLES / "no-cache", cover=str(EXAMPLES / "cover.png"))
     out[OUTPUT / "news.epub"] = export(docs, "epub", options)
     return out
 

@@ -821,14 +821,22 @@ def test_non_ascii_url_is_sent_percent_encoded(site: Site, make_fetcher) -> None
     assert site.count("/图片 1.png") == 1
 
 
-def test_environment_proxies_are_ignored(
+def test_environment_proxies_follow_curls_rules(
     site: Site, make_fetcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "all_proxy"):
-        monkeypatch.setenv(name, "http://10.9.9.9:3128")  # the guard fails on any use
-    monkeypatch.delenv("no_proxy", raising=False)
+    # (tests/test_proxy.py fetches through a real loopback proxy.) Any use of these
+    # unreachable proxies would fail the fetch: HTTP_PROXY in upper case is not read for
+    # http URLs (curl's "httpoxy" rule), https_proxy is for https URLs only, and
+    # no_proxy sends the loopback site past http_proxy.
+    for name in ("HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "http://10.9.9.9:3128")
+    for name in ("http_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     assert make_fetcher().fetch(site.url("/img.png")).size == len(PNG)
-    assert site.count("/img.png") == 1
+    monkeypatch.setenv("http_proxy", "http://10.9.9.9:3128")
+    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+    assert make_fetcher().fetch(site.url("/img.png?second")).size == len(PNG)
+    assert site.count("/img.png") == 2  # both reached the site directly
 
 
 def test_user_info_is_not_sent(site: Site, make_fetcher) -> None:

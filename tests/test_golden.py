@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.json import JsonExporter
 from convert.exporters.markdown import MarkdownExporter
 from convert.pipeline import load_path
@@ -54,7 +54,7 @@ def epub_fingerprint(data: bytes) -> str:
 def outputs(case: Path) -> dict[str, str]:
     doc = load_path(_input(case))
     # images from the cache alone (an empty one): the same golden book on every machine
-    options = ExportOptions(offline=True, cache_dir=case / "no-cache")
+    options = EpubOptions(offline=True, cache_dir=case / "no-cache")
     return {
         "expected.md": MarkdownExporter(options).export([doc]).decode("utf-8"),
         "expected.json": JsonExporter(options).export([doc]).decode("utf-8"),

@@ -218,7 +218,7 @@ def _cover_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
         "folder": (str(folder), "not a regular file (a folder)"),
         "corrupt": (str(corrupt), "not a "),
         "huge": (str(huge), "too large: more than 20971520 bytes"),
-        "text": (str(text), "not a JPEG, PNG, GIF, WebP or SVG image"),
+        "text": (str(text), "not a JPEG, PNG, GIF, WebP, AVIF or SVG image"),
         "missing": (str(tmp_path / "missing.png"), "No such file or directory"),
     }
 

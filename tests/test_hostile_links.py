@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from markdown_it import MarkdownIt
 
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.json import to_json
 from convert.exporters.markdown import to_markdown
 from convert.links import safe_url
@@ -149,7 +149,7 @@ def epub_hazards(book: bytes) -> list[str]:
 
 
 def build_epub(docs: list[Document], cache: Path) -> bytes:
-    return EpubExporter(ExportOptions(offline=True, cache_dir=cache, group_by="none")
+    return EpubExporter(EpubOptions(offline=True, cache_dir=cache, group_by="none")
                         ).export(docs)
 
 

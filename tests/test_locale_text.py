@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convert import locale_text
-from convert.exporters import ExportOptions
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.labels import image_link_text
+from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
 from convert.model import Document, Embed, Figure, Image, Link, Metadata, Paragraph, Text
 
@@ -90,7 +90,7 @@ def test_image_link_never_shows_a_file_name(name, number):
 
 
 def chapter_of(doc: Document) -> str:
-    data = EpubExporter(ExportOptions(offline=True)).export([doc])
+    data = EpubExporter(EpubOptions(offline=True)).export([doc])
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return zf.read("EPUB/chapter-0001.xhtml").decode()
 
@@ -112,7 +112,7 @@ def test_offline_book_labels_images_in_the_posts_language():
 
 def test_book_chrome_in_the_books_language():
     docs = [Document(Metadata(title=f"記事 {n}", lang="ja", date=DAY), []) for n in (1, 2)]
-    data = EpubExporter(ExportOptions(offline=True)).export(docs)
+    data = EpubExporter(EpubOptions(offline=True)).export(docs)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         files = {n: zf.read(n).decode("utf-8", "replace") for n in zf.namelist()}
     assert "2 件の記事 · 2024年3月5日" in files["EPUB/title.xhtml"]

@@ -181,7 +181,8 @@ def test_normalise_language_tag(value: str, expected: str | None) -> None:
 def test_lang_from_front_matter_or_detected() -> None:
     assert norm({"lang": "zh_CN"}, "English text here")[0].lang == "zh-CN"
     assert norm({"language": "EN-us"})[0].lang == "en-US"
-    meta, warnings = norm({"lang": "klingon!"}, "这是一段中文文本，我们来测试。")
+    meta, warnings = norm({"lang": "klingon!"},
+                          "这是一段中文文本，我们来测试一下语言的检测是否正确。")
     assert meta.lang == "zh-Hans"
     assert warnings == ["invalid language tag 'klingon!'; detecting the language from the text"]
     assert norm({}, "")[0].lang is None
@@ -200,11 +201,14 @@ EN = "The quick brown fox jumps over the lazy dog. This is an English sentence."
     (JA, "ja"),
     (KO, "ko"),
     (EN, "en"),
-    ("Привет, как дела? Это русский текст.", "ru"),
-    ("مرحبا بكم في هذا النص العربي", "ar"),
-    ("שלום עולם, זה טקסט בעברית", "he"),
-    ("สวัสดีครับ นี่คือข้อความภาษาไทย", "th"),
-    ("中文", "zh"),  # no character tells the script
+    ("Привет, как дела? Это русский текст." * 3, "ru"),
+    ("مرحبا بكم في هذا النص العربي" * 3, "ar"),
+    ("שלום עולם, זה טקסט בעברית" * 3, "he"),
+    ("สวัสดีครับ นี่คือข้อความภาษาไทย" * 3, "th"),
+    ("中文" * 10, "zh"),  # no character tells the script
+    ("中文", None),  # too little text to tell
+    ("20話😢", None),
+    ("Hossein Derakhshan", None),  # a name is no language
     # Chinese tech post full of English words: CJK wins at >= 20% of the letters.
     ("在Kubernetes集群中使用kubectl delete namespace删除操作时，namespace一直处于"
      "Terminating状态，下面给出解决方案。", "zh-Hans"),
@@ -314,11 +318,15 @@ def test_every_corpus_post(corpus: list[Path]) -> None:
         if "picsum.photos" in cover or cover.endswith("/p/undefined") or "equation?" in cover:
             assert meta.cover is None, name
         elif cover:
-            assert meta.cover and "cors.zfour" not in meta.cover, name
+            # a proxy goes unless that would downgrade an https page to http
+            assert meta.cover and ("cors.zfour" not in meta.cover
+                                   or "?http://" in meta.cover), name
         assert len(meta.categories) == 3 or name.startswith("19-"), name
         assert meta.authors == [raw.metadata["author"]], name
         assert meta.source == meta.authors[0], name
-        assert meta.lang in ("zh-Hans", "ja", "en"), (name, meta.lang)
+        assert meta.lang in ("zh-Hans", "ja", "en") or (
+            meta.lang is None and len("".join(plain_text(raw.body).split())) < 100
+        ), (name, meta.lang)
         assert meta.extra == {"comments": False}, name
         json.dumps(meta.extra)
 
@@ -330,7 +338,8 @@ def test_corpus_languages(corpus: list[Path]) -> None:
         text = str(raw.metadata["title"]) + "\n" + plain_text(raw.body)
         langs[path.name[:2]] = normalise_metadata(raw.metadata, text)[0].lang
     assert langs["14"] == "en"  # Paul Graham
-    assert langs["13"] == "ja" and langs["19"] == "ja"
+    assert langs["13"] == "ja"
+    assert langs["19"] is None  # a title of 7 CJK characters and a picture: too little
     assert langs["03"] == "zh-Hans"  # Chinese Kubernetes how-to, English commands
     assert langs["25"] == "zh-Hans"
 

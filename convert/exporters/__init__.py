@@ -14,38 +14,39 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 from ..model import Document
 
 GROUP = "newsconv.exporters"
+_O = TypeVar("_O", bound="ExportOptions")
 
 
 @dataclass
 class ExportOptions:
-    """Options every exporter may read; each ignores what it has no use for."""
+    """Options every exporter may read; each ignores what it has no use for. An exporter
+    with options of its own declares a subclass as its ``options_class``."""
 
     title: str | None = None
     author: str | None = None
     lang: str | None = None
     #: JSON Lines (one document a line) for exporters that stream.
     lines: bool = False
-    # Books (EPUB): cover image file or URL, TOC grouping (source, category, date, none;
-    # None = by source when the posts come from several), order (input, date, title).
-    cover: str | None = None
-    group_by: str | None = None
-    sort: str | None = None
-    # Image embedding: only the cache (never the network); the cache folder (None = the
-    # user cache dir); whether private and loopback hosts may be fetched; seconds all
-    # of a book's downloads may take together (None = no limit).
-    offline: bool = False
-    cache_dir: Path | None = None
-    allow_private_hosts: bool = False
-    fetch_timeout: float | None = 120.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls: type[_O], options: ExportOptions | None) -> _O:
+        """``options`` as this class: itself when it is one already, else its generic
+        fields copied into a new instance (other fields at their defaults)."""
+        if isinstance(options, cls):
+            return options
+        if options is None:
+            return cls()
+        names = {f.name for f in fields(cls)}
+        return cls(**{f.name: getattr(options, f.name) for f in fields(options)
+                      if f.name in names})
 
 
 class Exporter:
@@ -57,6 +58,9 @@ class Exporter:
     """
 
     name: ClassVar[str]
+    #: The options this exporter reads: ExportOptions or a subclass with its own fields
+    #: (nbconvert gives each exporter its own configuration); the CLI builds this class.
+    options_class: ClassVar[type[ExportOptions]] = ExportOptions
     file_extension: ClassVar[str]
     media_type: ClassVar[str]
     description: ClassVar[str] = ""
@@ -66,7 +70,7 @@ class Exporter:
     streams: bool = False
 
     def __init__(self, options: ExportOptions | None = None) -> None:
-        self.options = options or ExportOptions()
+        self.options = self.options_class.of(options)
         #: One-line messages for the user about the last export (e.g. image counts).
         self.notes: list[str] = []
 

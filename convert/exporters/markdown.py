@@ -15,7 +15,6 @@ code holds no line ending (a blank line would end the code span).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,27 +25,12 @@ from ..links import safe_url
 from ..model import Document
 from ..render import RenderOptions, render_blocks
 from . import Exporter
+from .markdown_emphasis import delimit
+from .markdown_escape import escape_all, mark, resolve, visible
 
-# Always special in CommonMark inline text.
-_ALWAYS = re.compile(r"([\\`*_\[\]])")
-_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
-_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-# Special only at the start of a line: headings, quotes, list markers, thematic breaks,
-# fences and setext underlines.
-_LINE_START = re.compile(
-    r"(^|\n)("
-    r"#{1,6}(?=[ \t]|$)"  # ATX heading
-    r"|>"  # block quote
-    r"|[-+](?=[ \t]|$)"  # bullet list item
-    r"|\d{1,9}(?=[.)](?:[ \t]|$))"  # ordered list item: escape the "." or ")"
-    r"|(?:[-=][ \t]*)+$"  # thematic break or setext underline
-    r")",
-    re.M,
-)
-# Two tildes open strikethrough in GFM (GitHub, markdown-it's plug-in): escaping every
-# other tilde of a run leaves no two unescaped ones together.
-_TILDE_RUN = re.compile(r"~{2,}")
 _BACKTICK_RUN = re.compile(r"`+")
+_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:")
 _LANGUAGE = re.compile(r"language-(\S+)")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _LINE_ENDINGS = re.compile(r"\r\n?|\n")
@@ -67,16 +51,28 @@ class NewsMarkdownConverter(MarkdownConverter):
         sub_symbol = "<sub>"
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
-        if not text:
-            return ""
-        text = _ALWAYS.sub(r"\\\1", text)
-        text = _HTML_START.sub(r"\\<", text)
-        text = _ENTITY_LIKE.sub(r"\\&", text)
-        text = _TILDE_RUN.sub(_escape_tildes, text)
-        text = _LINE_START.sub(lambda m: m.group(1) + _escape_line_start(m.group(2)), text)
-        if parent_tags & {"td", "th"}:
-            text = text.replace("|", r"\|")
-        return text
+        # Only marked here; each block resolves its marks when it is complete.
+        return mark(text, in_cell=bool(parent_tags & {"td", "th"}))
+
+    def convert_p(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return resolve(super().convert_p(el, text, parent_tags))
+
+    def convert_hN(self, n: int, el: Any, text: str, parent_tags: set[str]) -> str:
+        return resolve(super().convert_hN(n, el, text, parent_tags))
+
+    def convert_li(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return super().convert_li(el, resolve(text.strip()), parent_tags)
+
+    def convert_td(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        cell = resolve(text.strip().replace("\n", " "), _in_table)
+        return super().convert_td(el, cell, parent_tags)
+
+    def convert_th(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        cell = resolve(text.strip().replace("\n", " "), _in_table)
+        return super().convert_th(el, cell, parent_tags)
+
+    def convert_caption(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return super().convert_caption(el, resolve(text.strip()), parent_tags)
 
     def convert_strong(self, el: Any, text: str, parent_tags: set[str]) -> str:
         return self._delimited(el, text, parent_tags, "**", "strong")
@@ -93,13 +89,8 @@ class NewsMarkdownConverter(MarkdownConverter):
 
     def _delimited(self, el: Any, text: str, parent_tags: set[str], marker: str,
                    tag: str) -> str:
-        """Wrap ``text`` in ``marker`` runs that CommonMark reads as emphasis.
-
-        A run only opens or closes next to punctuation when the other side is space or
-        punctuation too, which CJK text breaks all the time (``**特性：**在``). Non-ASCII
-        punctuation at the edges moves outside the markers; when the runs still would
-        not flank, the HTML tag is written instead.
-        """
+        """Wrap ``text`` in ``marker`` runs that CommonMark reads as emphasis over the
+        author's span (:mod:`.markdown_emphasis`)."""
         if "_noformat" in parent_tags:
             return text
         prefix, suffix, text = chomp(text)
@@ -107,14 +98,7 @@ class NewsMarkdownConverter(MarkdownConverter):
             return ""
         before = prefix[-1:] or _neighbour_char(el, forward=False)
         after = suffix[:1] or _neighbour_char(el, forward=True)
-        lead = trail = ""
-        while text and not text[0].isascii() and not _can_open(before, text[0]):
-            lead, text, before = lead + text[0], text[1:], text[0]
-        while text and not text[-1].isascii() and not _can_close(text[-1], after):
-            trail, text, after = text[-1] + trail, text[:-1], text[-1]
-        if text and _can_open(before, text[0]) and _can_close(text[-1], after):
-            return f"{prefix}{lead}{marker}{text}{marker}{trail}{suffix}"
-        return f"{prefix}<{tag}>{lead}{text}{trail}</{tag}>{suffix}"
+        return f"{prefix}{delimit(text, before, after, marker, tag)}{suffix}"
 
     def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
         href = safe_url(el.get("href"))
@@ -123,6 +107,8 @@ class NewsMarkdownConverter(MarkdownConverter):
         el["href"] = link_destination(href)
         if el.get("title"):
             el["title"] = link_title(el["title"])
+        elif visible(text.strip()) == el["href"] and _SCHEME.match(el["href"]):
+            return f"<{el['href']}>"  # the shortcut form, as markdownify writes it
         return super().convert_a(el, text, parent_tags)
 
     def convert_img(self, el: Any, text: str, parent_tags: set[str]) -> str:
@@ -154,43 +140,38 @@ class NewsMarkdownConverter(MarkdownConverter):
         return f"\n\n{fence}{language}\n{source.strip(chr(10))}\n{fence}\n\n"
 
     def convert_figure(self, el: Any, text: str, parent_tags: set[str]) -> str:
-        return f"\n\n{text.strip()}\n\n"
+        return f"\n\n{resolve(text.strip())}\n\n"
 
     def convert_figcaption(self, el: Any, text: str, parent_tags: set[str]) -> str:
         text = text.strip()
-        return f"\n\n*{text}*\n\n" if text else ""
+        return f"\n\n{resolve(f'*{text}*')}\n\n" if text else ""
+
+
+def _in_table(cell: str) -> str:
+    """A table cell's Markdown as the parser sees it: in a one-cell table."""
+    return f"| {cell} |\n| --- |"
 
 
 _INLINE_PARENTS = frozenset({"a", "strong", "b", "em", "i", "del", "s", "sup", "sub", "span"})
-
-
-def _is_punctuation(char: str) -> bool:
-    return bool(char) and unicodedata.category(char)[0] in "PS"
-
-
-def _is_space(char: str) -> bool:
-    return not char or char.isspace()
-
-
-def _can_open(before: str, first: str) -> bool:
-    """CommonMark's left-flanking rule for a delimiter run between two characters."""
-    return not _is_space(first) and (
-        not _is_punctuation(first) or _is_space(before) or _is_punctuation(before))
-
-
-def _can_close(last: str, after: str) -> bool:
-    """CommonMark's right-flanking rule."""
-    return not _is_space(last) and (
-        not _is_punctuation(last) or _is_space(after) or _is_punctuation(after))
+# The Markdown character an inline element starts (and ends) with: any punctuation
+# counts alike for the flanking rules.
+_MARKUP_EDGES = {"a": ("[", ")"), "img": ("!", ")"), "code": ("`", "`"), "br": ("\\", ""),
+                 "strong": ("*", "*"), "b": ("*", "*"), "em": ("*", "*"), "i": ("*", "*"),
+                 "del": ("~", "~"), "s": ("~", "~"), "sup": ("<", ">"), "sub": ("<", ">")}
 
 
 def _neighbour_char(el: Any, forward: bool) -> str:
-    """The character just before (or after) an element in the rendered text, looking
-    through enclosing inline elements; "" at a block edge."""
+    """The character just before (or after) an element in the Markdown, looking
+    through enclosing inline elements; "" at a block edge. Elements the converter
+    writes as markup stand for their first (or last) markup character."""
     node = el
+    marker = _MARKUP_EDGES.get(el.name, ("", ""))[0]
     while node is not None:
         sibling = node.next_sibling if forward else node.previous_sibling
         if sibling is not None:
+            edges = _MARKUP_EDGES.get(getattr(sibling, "name", None) or "")
+            if edges is not None:
+                return edges[0] if forward else edges[1]
             text = sibling.get_text() if hasattr(sibling, "get_text") else str(sibling)
             if text:
                 return text[0] if forward else text[-1]
@@ -199,6 +180,11 @@ def _neighbour_char(el: Any, forward: bool) -> str:
         parent = node.parent
         if parent is None or parent.name not in _INLINE_PARENTS:
             return ""
+        edges = _MARKUP_EDGES.get(parent.name)
+        if edges is not None and edges[0] != marker:
+            # a link's bracket or another marker next to ours; the same marker joins
+            # ours into one run, whose neighbour is further out
+            return edges[1] if forward else edges[0]
         node = parent
     return ""
 
@@ -215,17 +201,6 @@ def link_title(title: str) -> str:
     """A link title on one line, its backslashes escaped (markdownify escapes the
     quotes): it cannot end early and leave the rest of the line as markup."""
     return " ".join(title.split()).replace("\\", "\\\\")
-
-
-def _escape_tildes(run: re.Match[str]) -> str:
-    return "".join("\\~" if i % 2 == 0 else "~" for i in range(len(run.group())))
-
-
-def _escape_line_start(marker: str) -> str:
-    # A digit run is a list marker only with the "." or ")" after it: escape that.
-    if marker[0].isdigit():
-        return marker + "\\"
-    return "\\" + marker
 
 
 def front_matter(doc: Document) -> dict[str, Any]:
@@ -245,6 +220,8 @@ def front_matter(doc: Document) -> dict[str, Any]:
         data["lang"] = meta.lang
     if meta.source:
         data["source"] = meta.source
+    if isinstance(meta.extra.get("source_url"), str) and safe_url(meta.extra["source_url"]):
+        data["source_url"] = meta.extra["source_url"]  # the link back a profile removed
     return data
 
 
@@ -252,8 +229,8 @@ def to_markdown(doc: Document) -> str:
     """The whole Markdown file for one document."""
     header = yaml.safe_dump(front_matter(doc), allow_unicode=True, sort_keys=False,
                             width=10**9, default_flow_style=False)
-    body = NewsMarkdownConverter().convert(
-        render_blocks(doc.blocks, RenderOptions(lang=doc.metadata.lang)))
+    body = escape_all(NewsMarkdownConverter().convert(
+        render_blocks(doc.blocks, RenderOptions(lang=doc.metadata.lang))))
     # No whitespace-only lines and no trailing spaces (which would be hard breaks).
     body = "\n".join(line.rstrip() for line in body.split("\n"))
     body = _BLANK_RUNS.sub("\n\n", body).strip("\n")

@@ -9,11 +9,13 @@ stays bounded however many images there are.
 The parts, one idea each:
 
 * :mod:`.guard` — where a download may connect (http(s) only, public addresses only,
-  redirects checked, no proxies);
+  redirects checked);
+* :mod:`.proxy` — the environment's proxies, read as curl reads them;
 * :mod:`.images` and :mod:`.svg` — what an image is, and whether it is whole and safe;
 * :mod:`.cache` — the files on disk, and the leftovers of killed runs;
 * :mod:`.cancel` — stopping downloads under way (Ctrl-C, the deadline);
-* :mod:`.fetcher` — retries, parallel downloads, the per-book deadline, the counts.
+* :mod:`.fetcher` — retries, parallel downloads, the per-book deadline, the counts;
+* :mod:`.prepare` — images made ready for a reading device (formats, sizes).
 """
 
 from __future__ import annotations

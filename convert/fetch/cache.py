@@ -116,7 +116,7 @@ class ImageCache:
         try:
             with path.open("rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
-                head = handle.read(HEAD_BYTES if extension == ".svg" else 16)
+                head = handle.read(HEAD_BYTES if extension == ".svg" else 64)
         except FileNotFoundError:
             return None
         except OSError as exc:

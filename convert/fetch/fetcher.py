@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from .guard import (
     split_http_url,
 )
 from .images import HEAD_BYTES, TYPES, check_image, sniff_image_type
+from .proxy import proxy_for
 
 __all__ = ["ACCEPT", "USER_AGENT", "CachedImage", "FetchOptions", "FetchStats",
            "ImageFetcher"]
@@ -82,8 +83,9 @@ class FetchOptions:
 class CachedImage:
     url: str
     path: Path  # the file in the cache (bytes exactly as served)
-    media_type: str  # "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/svg+xml"
-    extension: str  # ".jpg" | ".png" | ".gif" | ".webp" | ".svg"
+    media_type: str  # "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/avif"
+    # | "image/svg+xml"
+    extension: str  # ".jpg" | ".png" | ".gif" | ".webp" | ".avif" | ".svg"
     size: int
     from_cache: bool  # True when this run did not download it
 
@@ -134,13 +136,16 @@ class ImageFetcher:
 
     # ----------------------------------------------------------------- public methods
 
-    def fetch_all(self, urls: Iterable[str]) -> dict[str, CachedImage]:
+    def fetch_all(self, urls: Iterable[str],
+                  on_done: Callable[[], None] | None = None) -> dict[str, CachedImage]:
         """Fetch each distinct URL once, in parallel; returns the successes by URL.
 
         Failures are counted in ``stats`` and recorded in ``stats.failures``; nothing a
         URL or a server does makes this raise. The result keeps the input order. When
         the deadline passes, the downloads under way are cancelled and the rest fail.
+        ``on_done`` is called once per distinct URL when it is settled (a progress bar).
         """
+        done = on_done or (lambda: None)
         self._remove_leftovers_once()
         unique = list(dict.fromkeys(urls))
         found: dict[str, CachedImage | None] = {}
@@ -152,6 +157,7 @@ class ImageFetcher:
             except FetchError as exc:
                 self._record_failure(url, exc)
                 found[url] = None
+                done()
                 continue
             if hit is None:
                 misses.append(url)
@@ -159,6 +165,7 @@ class ImageFetcher:
             with self._lock:
                 self.stats.cached += 1
             found[url] = hit
+            done()
         if misses:
             pool = ThreadPoolExecutor(
                 max_workers=min(self.options.workers, len(misses)),
@@ -166,6 +173,8 @@ class ImageFetcher:
             )
             try:
                 futures = [pool.submit(self._fetch_quietly, url) for url in misses]
+                for future in futures:
+                    future.add_done_callback(lambda _future: done())
                 _done, pending = wait(futures, timeout=self._remaining())
                 if pending:  # the deadline passed: stop what runs, fail what waits
                     self._deadline_passed()
@@ -251,7 +260,8 @@ class ImageFetcher:
         if self.options.offline:
             raise FetchError("not in the cache (offline)", "offline")
         self._check_time()
-        check_url_allowed(url, self.options.allow_private_hosts)
+        check_url_allowed(url, self.options.allow_private_hosts,
+                          via_proxy=proxy_for(url) is not None)
         return self._download(url, key)
 
     def _lookup(self, url: str, key: str) -> CachedImage | None:

@@ -1,4 +1,4 @@
-"""Where the fetcher may connect: http(s) only, public addresses only, no proxies.
+"""Where the fetcher may connect: http(s) only, public addresses only, proxies as curl.
 
 * only ``http`` and ``https`` URLs are fetched, and only ``http``/``https`` redirects are
   followed (at most :data:`MAX_REDIRECTS`);
@@ -7,9 +7,15 @@
   globally routable; this is checked for the URL, for every redirect target, and again
   on the very addresses the socket connects to (see :func:`_connect_checked`), so DNS
   rebinding between the check and the connection cannot reach a private address;
-* environment proxies are ignored: through a proxy the proxy would resolve the name and
-  the address check above would mean nothing; the opener has no ``file:``, ``ftp:`` or
-  ``data:`` handler at all.
+* the environment's proxies (``https_proxy``, ``http_proxy``, ``no_proxy``, …; see
+  :mod:`.proxy`) are used as curl uses them. The address check is then made *before*
+  anything is sent to the proxy: a literal private address, or a name that resolves
+  here to one, is refused. The proxy resolves the name again itself, so through a
+  proxy the check covers what this machine's DNS says, not what the proxy connects to
+  (no protection against rebinding at the proxy); a name this machine cannot resolve
+  at all is left to the proxy. The proxy's own address is not checked: it is the
+  user's setting, and often on the local network or loopback;
+* the opener has no ``file:``, ``ftp:`` or ``data:`` handler at all.
 
 Written by hand on the standard library (urllib, http.client, ipaddress): no maintained
 library does SSRF-safe downloads, and ``requests``/``urllib3`` would add a dependency
@@ -30,6 +36,7 @@ import urllib.request
 
 from .cancel import Cancellation
 from .errors import FetchError, Forbidden, Retryable, describe
+from .proxy import ProxyRouter, proxied, proxy_for
 
 __all__ = ["MAX_REDIRECTS", "build_opener", "check_url_allowed", "content_length", "open_url",
            "origin", "request_url", "split_http_url"]
@@ -107,13 +114,15 @@ def _resolve(host: str, port: int) -> list[tuple]:
         raise FetchError(f"invalid host {host!r}: {exc}", "bad URL") from None
 
 
-def check_url_allowed(url: str, allow_private_hosts: bool) -> None:
+def check_url_allowed(url: str, allow_private_hosts: bool, via_proxy: bool = False) -> None:
     """Raise FetchError unless ``url`` is an http(s) URL whose host may be fetched from.
 
     With ``allow_private_hosts`` False, the host (a name or a literal address) must
     resolve only to globally routable addresses: a single private, loopback,
     link-local, multicast, reserved or unspecified address (IPv4 or IPv6, including
-    IPv4-mapped, 6to4 and NAT64 forms) is enough to refuse it.
+    IPv4-mapped, 6to4 and NAT64 forms) is enough to refuse it. ``via_proxy``: the
+    request goes through a proxy, which resolves names itself; a name that does not
+    resolve here is then the proxy's to find (one that resolves here is checked).
     """
     host, port = split_http_url(url)
     if allow_private_hosts:
@@ -121,7 +130,12 @@ def check_url_allowed(url: str, allow_private_hosts: bool) -> None:
     try:
         addresses = [_ip(host)]  # a literal address: no lookup at all
     except ValueError:
-        addresses = [_ip(info[4][0]) for info in _resolve(host, port)]
+        try:
+            addresses = [_ip(info[4][0]) for info in _resolve(host, port)]
+        except FetchError as exc:
+            if via_proxy and exc.kind == "unreachable":
+                return
+            raise
     for ip in addresses:
         if problem := _address_problem(ip):
             raise _refusal(host, problem)
@@ -196,11 +210,13 @@ class _CheckedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         # http.client's own, except that the TLS socket is registered for cancelling
         # before its handshake (wrapping detaches the plain socket registered on connect,
-        # and a server that stalls the handshake must not hold up Ctrl-C). No tunnels:
-        # the opener uses no proxies.
+        # and a server that stalls the handshake must not hold up Ctrl-C). Through a
+        # proxy, HTTPConnection.connect has opened the CONNECT tunnel: TLS is then made
+        # with the image's host, inside it.
         http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host,
-                                              do_handshake_on_connect=False)
+        self.sock = self._context.wrap_socket(
+            self.sock, server_hostname=self._tunnel_host or self.host,
+            do_handshake_on_connect=False)
         if self._cancellation is not None:
             self._cancellation.register(self.sock)
         self.sock.do_handshake()
@@ -211,9 +227,12 @@ class _CheckedHTTPHandler(urllib.request.HTTPHandler):
         super().__init__()
         self._connection = functools.partial(_CheckedHTTPConnection, check=check,
                                              cancellation=cancellation)
+        # To a proxy the address check does not apply (see the module docstring).
+        self._to_proxy = functools.partial(_CheckedHTTPConnection, check=False,
+                                           cancellation=cancellation)
 
     def http_open(self, req):
-        return self.do_open(self._connection, req)
+        return self.do_open(self._to_proxy if proxied(req) else self._connection, req)
 
 
 class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
@@ -223,9 +242,12 @@ class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
         self._tls = context
         self._connection = functools.partial(_CheckedHTTPSConnection, check=check,
                                              cancellation=cancellation)
+        self._to_proxy = functools.partial(_CheckedHTTPSConnection, check=False,
+                                           cancellation=cancellation)
 
     def https_open(self, req):
-        return self.do_open(self._connection, req, context=self._tls)
+        return self.do_open(self._to_proxy if proxied(req) else self._connection, req,
+                            context=self._tls)
 
 
 class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
@@ -262,7 +284,8 @@ class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
             fp.close()
             raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})", "HTTP error")
         try:
-            check_url_allowed(newurl, self.allow_private_hosts)
+            check_url_allowed(newurl, self.allow_private_hosts,
+                              via_proxy=proxy_for(newurl) is not None)
         except FetchError as exc:
             fp.close()
             raise FetchError(f"refused redirect to {newurl}: {exc}", "refused") from None
@@ -271,18 +294,19 @@ class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
 
 def build_opener(allow_private_hosts: bool,
                  cancellation: Cancellation | None = None) -> urllib.request.OpenerDirector:
-    """An opener that speaks only http and https.
+    """An opener that speaks only http and https, through the environment's proxies.
 
     Put together by hand rather than with ``build_opener``, which would add handlers for
-    ``file:``, ``ftp:`` and ``data:`` URLs and one for the environment's proxies (through
-    a proxy, the proxy resolves the name and the address check would mean nothing).
-    Its sockets are registered with ``cancellation`` (see :mod:`.cancel`).
+    ``file:``, ``ftp:`` and ``data:`` URLs and urllib's own proxy handler (which reads
+    ``HTTP_PROXY`` in upper case too, and the platform's settings). Its sockets are
+    registered with ``cancellation`` (see :mod:`.cancel`).
     """
     plain = _CheckedHTTPHandler(not allow_private_hosts, cancellation)
     tls = _CheckedHTTPSHandler(ssl.create_default_context(), not allow_private_hosts,
                                cancellation)
     opener = urllib.request.OpenerDirector()
     for handler in (
+        ProxyRouter(),
         urllib.request.UnknownHandler(),  # any other scheme: URLError
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),

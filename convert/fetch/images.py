@@ -22,16 +22,20 @@ from PIL import Image, UnidentifiedImageError
 from .errors import FetchError, one_line
 from .svg import decode_svg, svg_problem
 
-__all__ = ["MAX_FRAME_PIXELS", "TYPES", "check_image", "read_image_file", "sniff_image_type"]
+__all__ = ["DECODE_SLOTS", "MAX_FRAME_PIXELS", "PILLOW_FORMATS", "TYPES", "check_image",
+           "read_image_file", "sniff_image_type"]
 
 TYPES = {  # extension -> media type; also the order in which the cache is probed
     ".jpg": "image/jpeg",
     ".png": "image/png",
     ".gif": "image/gif",
     ".webp": "image/webp",
+    ".avif": "image/avif",
     ".svg": "image/svg+xml",
 }
-_PILLOW_FORMATS = {".jpg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WEBP"}
+PILLOW_FORMATS = {".jpg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WEBP",
+                  ".avif": "AVIF"}
+_AVIF_BRANDS = (b"avif", b"avis")
 
 # Decompression bombs: Pillow refuses images over 2 × Image.MAX_IMAGE_PIXELS and only
 # warns above it; Pillow's documentation suggests turning that warning into an error,
@@ -42,7 +46,7 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 MAX_FRAME_PIXELS = 4 * Image.MAX_IMAGE_PIXELS
 # Decoding holds the whole image in memory: at most two at once (the machines this runs
 # on have few cores, and eight parallel downloads must not mean eight huge bitmaps).
-_DECODE_SLOTS = threading.BoundedSemaphore(2)
+DECODE_SLOTS = threading.BoundedSemaphore(2)
 HEAD_BYTES = 64 * 1024  # bytes kept for sniffing; enough for an SVG prolog with comments
 
 _RASTER_MAGIC = (
@@ -65,9 +69,21 @@ def sniff_image_type(head: bytes) -> tuple[str, str] | None:
             return kind
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return ("image/webp", ".webp")
+    if _is_avif(head):
+        return ("image/avif", ".avif")
     if _is_svg_text(decode_svg(head)):
         return ("image/svg+xml", ".svg")
     return None
+
+
+def _is_avif(head: bytes) -> bool:
+    """An ISO-BMFF ``ftyp`` box naming AVIF as its major or a compatible brand (HEIC
+    and other HEIF files are not AVIF, and Pillow cannot decode them)."""
+    if head[4:8] != b"ftyp" or len(head) < 16:
+        return False
+    size = min(int.from_bytes(head[:4], "big"), len(head))
+    brands = [head[8:12]] + [head[n:n + 4] for n in range(16, size - 3, 4)]
+    return any(brand in _AVIF_BRANDS for brand in brands)
 
 
 def _is_svg_text(text: str) -> bool:
@@ -108,9 +124,9 @@ def check_image(source: Path | bytes, extension: str) -> None:
         if problem := svg_problem(data):
             raise FetchError(f"unsafe SVG: contains {problem}", "unsafe SVG")
         return
-    name = _PILLOW_FORMATS[extension]
+    name = PILLOW_FORMATS[extension]
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    with _DECODE_SLOTS:
+    with DECODE_SLOTS:
         try:
             with Image.open(stream, formats=[name]) as image:
                 width, height = image.size
@@ -172,7 +188,7 @@ def read_image_file(path: str | Path, max_bytes: int) -> tuple[bytes, str, str]:
         raise FetchError(f"too large: more than {max_bytes} bytes", "too large")
     kind = sniff_image_type(data[:HEAD_BYTES])
     if kind is None:
-        raise FetchError("not a JPEG, PNG, GIF, WebP or SVG image", "not an image")
+        raise FetchError("not a JPEG, PNG, GIF, WebP, AVIF or SVG image", "not an image")
     check_image(data, kind[1])
     return data, kind[0], kind[1]
 

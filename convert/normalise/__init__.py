@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import PurePath
 
-from ..model import Diagnostic, Document, Heading, inline_text
+from ..model import Block, Diagnostic, Document, Heading, Rule, inline_text
 from ..reader import RawPost
 from .build import Builder, plain_text
 from .depth import MAX_DEPTH, flatten_deep_nesting
@@ -37,6 +37,19 @@ def _post_url(metadata: dict) -> str | None:
         if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
             return value.strip()
     return None
+
+
+def trim_edge_rules(blocks: list[Block]) -> int:
+    """Drop rules that open or close the post (Mastodon posts start with ``<hr>``): they
+    separate nothing. Returns how many went."""
+    count = 0
+    while blocks and isinstance(blocks[0], Rule):
+        blocks.pop(0)
+        count += 1
+    while blocks and isinstance(blocks[-1], Rule):
+        blocks.pop()
+        count += 1
+    return count
 
 
 def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = STEPS,
@@ -67,11 +80,19 @@ def normalise(raw: RawPost, origin: str | None = None, steps: Sequence[Step] = S
             "mailto or relative (they could run a script); their text is kept",
             len(builder.refused)))
 
+    trimmed = trim_edge_rules(blocks)
+    if trimmed:
+        ctx.report("build", "removed horizontal rules at the start or end of the post",
+                   trimmed)
     text = plain_text(blocks)
     title_hint = str(raw.metadata.get("title") or "")
-    metadata, meta_diagnostics = normalise_metadata(raw.metadata, f"{title_hint}\n{text}")
+    metadata, meta_diagnostics = normalise_metadata(raw.metadata, f"{title_hint}\n{text}",
+                                                    ctx.https_hosts or frozenset(),
+                                                    ctx.profile_lang)
     diagnostics: list[Diagnostic] = [*raw.diagnostics, *meta_diagnostics, *ctx.diagnostics]
 
+    if ctx.source_url and "source_url" not in metadata.extra:
+        metadata.extra["source_url"] = ctx.source_url
     if not metadata.title:
         heading = next((b for b in blocks if isinstance(b, Heading)), None)
         fallback = inline_text(heading.children).strip() if heading else ""

@@ -330,7 +330,8 @@ class Builder:
         if not src:
             return None
         alt = " ".join((img.get("alt") or "").split())
-        return Figure(src, alt, caption)
+        title = " ".join((img.get("title") or "").split())  # junk titles are gone by now
+        return Figure(src, alt, caption or ([Text(title)] if title else []))
 
     def _embed(self, el: etree._Element, tag: str) -> Embed | None:
         src = el.get("src") or el.get("data") or el.get("data-src") or ""

@@ -25,6 +25,12 @@ class StepContext:
     profiles: Sequence[Any] = ()
     #: Where relative URLs point: the post's own URL, or a matched profile's base_url.
     base_url: str | None = None
+    #: Hosts the post reaches over https (``urls.https_hosts``), found once when needed.
+    https_hosts: frozenset[str] | None = None
+    #: A matched site profile's language: used when the text is too short to tell.
+    profile_lang: str | None = None
+    #: The link back to the original article, when a profile removed the only one.
+    source_url: str | None = None
 
     def report(self, step: str, message: str, count: int = 1, sample: str | None = None) -> None:
         if count <= 0:

@@ -21,7 +21,8 @@ _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:caption|caption-text|img-desc|image
 _MAX_CAPTION_CHARS = 300
 
 
-def _is_caption(el: etree._Element) -> bool:
+def is_caption_element(el: etree._Element) -> bool:
+    """A figcaption, an element marked as a caption, or one whose class says caption."""
     if el.get(CAPTION_MARK) is not None or el.tag == "figcaption":
         return True
     return bool(_CAPTION_CLASS.search(el.get("class") or ""))
@@ -32,7 +33,7 @@ def _is_caption(el: etree._Element) -> bool:
 _MAX_WRAPPER_NODES = 30
 
 
-def _lone_image(el: etree._Element) -> etree._Element | None:
+def lone_image(el: etree._Element) -> etree._Element | None:
     """The only image in ``el`` (or ``el`` itself) when ``el`` holds no text."""
     if el.tag == "img":
         return el
@@ -55,7 +56,7 @@ def attach_captions(root: HtmlElement, ctx: StepContext) -> None:
     """Make caption elements that follow a lone image into that image's figcaption."""
     attached = 0
     for caption in list(root.iter(etree.Element)):
-        if caption.getparent() is None or not _is_caption(caption):
+        if caption.getparent() is None or not is_caption_element(caption):
             continue
         if caption.tag == "figcaption" and any(a.tag == "figure" for a in caption.iterancestors()):
             continue
@@ -67,7 +68,7 @@ def attach_captions(root: HtmlElement, ctx: StepContext) -> None:
             previous = previous.getprevious()
         if previous is None or (previous.tail and previous.tail.strip()):
             continue  # text between image and caption: not its caption
-        image = _lone_image(previous)
+        image = lone_image(previous)
         if image is None:
             continue
         figure = etree.Element("figure")

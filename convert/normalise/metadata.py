@@ -40,11 +40,15 @@ def _warning(message: str, sample: str | None = None) -> Diagnostic:
     return Diagnostic(level="warning", step=_STEP, message=message, sample=sample)
 
 
-def normalise_metadata(raw: Mapping[str, Any], text: str) -> tuple[Metadata, list[Diagnostic]]:
+def normalise_metadata(raw: Mapping[str, Any], text: str, https: frozenset[str] = frozenset(),
+                       fallback_lang: str | None = None) -> tuple[Metadata, list[Diagnostic]]:
     """Build :class:`Metadata` from a raw front-matter mapping.
 
     ``text`` is sample text of the post (title + body plain text), used to detect the
-    language when the front matter names none. Returns the metadata and warnings.
+    language when the front matter names none; ``https`` the hosts the post reaches over
+    https (a proxied cover on one keeps https); ``fallback_lang`` the language when the
+    front matter names none and the text is too short to tell (a site profile's).
+    Returns the metadata and warnings.
     """
     diagnostics: list[Diagnostic] = []
     consumed: set[str] = {"title"}
@@ -70,7 +74,7 @@ def normalise_metadata(raw: Mapping[str, Any], text: str) -> tuple[Metadata, lis
     consumed.update(_CATEGORY_KEYS)
 
     cover_key = _first_key(raw, _COVER_KEYS, lambda v: isinstance(v, str) and bool(v.strip()))
-    cover = strip_proxy(_fix_url(raw[cover_key].strip())) if cover_key is not None else None
+    cover = strip_proxy(_fix_url(raw[cover_key].strip()), https) if cover_key is not None else None
     if cover is not None and is_placeholder_cover(cover):
         diagnostics.append(_warning("placeholder cover ignored", sample=cover))
         cover = None
@@ -84,7 +88,7 @@ def normalise_metadata(raw: Mapping[str, Any], text: str) -> tuple[Metadata, lis
             diagnostics.append(_warning(f"invalid language tag {str(raw[lang_key])[:40]!r}; "
                                         "detecting the language from the text"))
     if lang is None:
-        lang = detect_language(text)
+        lang = detect_language(text) or fallback_lang
     consumed.update(_aliases_used(raw, _LANG_KEYS, lang_key))
 
     source: str | None = None
@@ -377,6 +381,9 @@ _SCRIPTS = {
 _SCRIPT_LANG = {"latin": "en", "cyrillic": "ru", "greek": "el", "arabic": "ar",
                 "hebrew": "he", "thai": "th"}
 _SAMPLE = 5000
+#: Below these counts the text says nothing about its language.
+MIN_CJK = 20
+MIN_LETTERS = 40
 
 
 def detect_language(text: str) -> str | None:
@@ -385,7 +392,8 @@ def detect_language(text: str) -> str | None:
     Script counting, not a language model: Hangul → ko, kana → ja, Han → zh-Hans or
     zh-Hant (zh when no character tells), Latin → en, Cyrillic → ru, and so on.
     CJK wins when it is at least 20% of the letters (Chinese tech posts are full of
-    English words). Nothing countable → None.
+    English words). Too little text to tell (fewer than :data:`MIN_CJK` CJK characters,
+    or :data:`MIN_LETTERS` letters of another script) → None: ``20話`` is no language.
     """
     sample = text[:_SAMPLE]
     counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPTS.items()}
@@ -394,6 +402,8 @@ def detect_language(text: str) -> str | None:
     if total == 0:
         return None
     if cjk and cjk * 5 >= total:
+        if cjk < MIN_CJK:
+            return None
         if counts["hangul"] * 2 >= cjk:
             return "ko"
         if counts["kana"] * 10 >= cjk:
@@ -406,6 +416,6 @@ def detect_language(text: str) -> str | None:
             return "zh-Hant"
         return "zh"
     script = max(_SCRIPT_LANG, key=lambda name: counts[name])
-    if counts[script] == 0:
+    if counts[script] < MIN_LETTERS:
         return None
     return _SCRIPT_LANG[script]

@@ -12,6 +12,8 @@ A profile is a YAML file (see ``convert/profiles/*.yaml``)::
     captions: [".image-caption"]    # CSS selectors of image captions
     remove_text: ['Mitbbs\\.com']   # regular expressions a whole text piece must match
     base_url: https://www.mitbbs.com/ # resolves relative links and images
+    headings: {".text-sm-title": 3}  # CSS selector → heading level (1-6) of subheadings
+    lang: zh-Hans                   # the site's language, when a post is too short to tell
 
 Built-in profiles ship in the package; users add theirs in the ``profiles`` folder of
 the user config directory, or name files with ``--profile``.
@@ -36,10 +38,16 @@ from lxml.html import HtmlElement
 from ..model import Diagnostic
 from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import CAPTION_MARK
+from .metadata import normalise_language_tag
 from .urls import split_url
 
-_KEYS = {"name", "description", "match", "base_url", "remove", "captions", "remove_text"}
+_KEYS = {"name", "description", "match", "base_url", "remove", "captions", "remove_text",
+         "headings", "lang"}
 _MATCH_KEYS = {"authors", "categories", "hosts"}
+# What a heading selector never turns into a heading: structure and code.
+_NOT_HEADINGS = frozenset({"pre", "code", "table", "tr", "td", "th", "ul", "ol", "li", "img",
+                           "figure", "body", "html"})
+_POST_URL_KEYS = ("link", "url", "permalink", "source_url")
 _URL_KEYS = ("link", "url", "permalink", "source_url", "headimg", "thumbnail", "cover", "image")
 
 
@@ -59,6 +67,8 @@ class SiteProfile:
     captions: tuple[CSSSelector, ...]
     remove_text: tuple[re.Pattern[str], ...]
     base_url: str | None = None
+    headings: tuple[tuple[CSSSelector, int], ...] = ()
+    lang: str | None = None
 
     def matches(self, authors: set[str], categories: set[str], hosts: set[str]) -> bool:
         if self.authors & authors or self.categories & categories:
@@ -112,6 +122,22 @@ def parse_profile(data: Any, origin: str) -> SiteProfile:
             patterns.append(re.compile(pattern))
         except re.error as exc:
             raise ProfileError(f"{origin}: remove_text: bad pattern {pattern!r}: {exc}") from None
+    headings = []
+    heading_map = data.get("headings") or {}
+    if not isinstance(heading_map, dict):
+        raise ProfileError(f"{origin}: headings: expected a mapping of CSS selector to level")
+    for css, level in heading_map.items():
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 6:
+            raise ProfileError(f"{origin}: headings: level of {css!r} must be 1 to 6")
+        try:
+            headings.append((CSSSelector(str(css)), level))
+        except SelectorError as exc:
+            raise ProfileError(f"{origin}: headings: bad CSS selector {css!r}: {exc}") from None
+    lang = data.get("lang")
+    if lang is not None:
+        lang = normalise_language_tag(str(lang))
+        if lang is None:
+            raise ProfileError(f"{origin}: lang: not a language tag: {data['lang']!r}")
     return SiteProfile(
         name=name.strip(),
         description=str(data.get("description") or "").strip(),
@@ -124,6 +150,8 @@ def parse_profile(data: Any, origin: str) -> SiteProfile:
         captions=selectors("captions"),
         remove_text=tuple(patterns),
         base_url=base_url,
+        headings=tuple(headings),
+        lang=lang,
     )
 
 
@@ -226,6 +254,21 @@ def _remove_text(root: HtmlElement, patterns: Sequence[re.Pattern[str]]) -> list
     return removed
 
 
+def _link_back(removed: Sequence[etree._Element], profile: SiteProfile) -> str | None:
+    """The first link to the profile's own site in removed furniture ("查看原文", "view
+    discussion"): the post's source when the front matter names none."""
+    for el in removed:
+        for a in el.iter("a"):
+            href = (a.get("href") or "").strip()
+            parts = split_url(href)
+            if parts is None or parts.scheme not in ("http", "https"):
+                continue
+            host = parts.netloc.lower().split("@")[-1].split(":")[0]
+            if any(host == p or host.endswith("." + p) for p in profile.hosts):
+                return href
+    return None
+
+
 def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
     """Apply every site profile that matches the post."""
     for profile in matching_profiles(ctx.profiles, ctx.metadata, root):
@@ -234,6 +277,10 @@ def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
         step = f"profile:{profile.name}"
         doomed = [el for sel in profile.remove for el in sel(root)]
         topmost = outermost(doomed)
+        if ctx.source_url is None and not any(ctx.metadata.get(k) for k in _POST_URL_KEYS):
+            ctx.source_url = _link_back(topmost, profile)
+            ctx.report(step, "kept the removed link back to the original article as the "
+                       "source URL", 1 if ctx.source_url else 0, ctx.source_url)
         sample = text_sample(topmost)
         remove_all_keeping_tails(topmost)
         ctx.report(step, "removed site furniture", len(topmost), sample or None)
@@ -242,5 +289,14 @@ def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
         for sel in profile.captions:
             for el in sel(root):
                 el.set(CAPTION_MARK, "1")
+        made = 0
+        for sel, level in profile.headings:
+            for el in sel(root):
+                if el.tag not in _NOT_HEADINGS:
+                    el.tag = f"h{level}"
+                    made += 1
+        ctx.report(step, "made the site's subheadings into headings", made)
+        if profile.lang and not ctx.profile_lang:
+            ctx.profile_lang = profile.lang
         ctx.diagnostics.append(Diagnostic("change", step,
                                           f"applied site profile {profile.name!r}"))

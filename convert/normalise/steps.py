@@ -12,13 +12,17 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.html import HtmlElement
 
+from .calltoaction import remove_calls_to_action
 from .context import Step, StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import attach_captions
 from .hidden import remove_hidden
+from .imagetext import clean_image_text, is_placeholder_image_text
 from .noise import remove_ad_blocks, remove_widgets
 from .profiles import apply_site_profiles
+from .styled import bold_from_style
 from .urls import (
     absolute_url,
+    https_hosts,
     is_placeholder_image,
     strip_proxy,
     unwrap_redirect,
@@ -91,11 +95,21 @@ def _largest_from_srcset(value: str) -> str | None:
     return best[1] if best else None
 
 
+def post_https_hosts(root: HtmlElement, ctx: StepContext) -> frozenset[str]:
+    """Hosts the post's markup and front matter reach over https (found once)."""
+    if ctx.https_hosts is None:
+        texts = [v for el in root.iter(etree.Element) for v in el.attrib.values()]
+        texts += [v for v in ctx.metadata.values() if isinstance(v, str)]
+        ctx.https_hosts = https_hosts(texts)
+    return ctx.https_hosts
+
+
 def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
     """Put each image's real URL in ``src``; drop images that have none."""
-    fixed = dropped = 0
+    lazy = proxied = dropped = 0
     dropped_alts: list[str] = []
     dropped_images = []
+    known_https = post_https_hosts(root, ctx)
     for img in list(root.iter("img")):
         src = (img.get("src") or "").strip()
         real = None if is_placeholder_image(src) else src
@@ -112,18 +126,22 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
                     break
         if real is None:
             alt = " ".join((img.get("alt") or "").split())
-            if alt:  # the picture is gone; its description stays in the text
-                img.tail = f"[{alt}]" + (img.tail or "")
+            if alt and not is_placeholder_image_text(alt):  # the picture is gone; its
+                img.tail = f"[{alt}]" + (img.tail or "")  # description stays in the text
                 dropped_alts.append(alt)
             dropped_images.append(img)
             dropped += 1
             continue
-        real = strip_proxy(absolute_url(real))
         if real != src:
-            fixed += 1
+            lazy += 1
+        absolute = absolute_url(real)
+        real = strip_proxy(absolute, known_https)
+        if real != absolute:
+            proxied += 1
         img.set("src", real)
     remove_all_keeping_tails(dropped_images)
-    ctx.report("resolve_image_sources", "took lazy-loaded image URLs from data attributes", fixed)
+    ctx.report("resolve_image_sources", "took lazy-loaded image URLs from data attributes", lazy)
+    ctx.report("resolve_image_sources", "removed CORS-proxy prefixes from image URLs", proxied)
     ctx.report("resolve_image_sources", "dropped images without a usable URL (alt text kept)",
                dropped, " | ".join(dropped_alts) or None)
 
@@ -131,6 +149,7 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
 def unwrap_links(root: HtmlElement, ctx: StepContext) -> None:
     """Links through redirectors point at their target; proxied media at the original."""
     unwrapped = proxied = 0
+    known_https = post_https_hosts(root, ctx)
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if href:
@@ -141,8 +160,8 @@ def unwrap_links(root: HtmlElement, ctx: StepContext) -> None:
     for el in root.iter("video", "audio", "source", "iframe", "embed"):
         for attr in ("src", "poster"):
             value = el.get(attr)
-            if value and strip_proxy(value) != value:
-                el.set(attr, strip_proxy(value))
+            if value and strip_proxy(value, known_https) != value:
+                el.set(attr, strip_proxy(value, known_https))
                 proxied += 1
     ctx.report("unwrap_links", "unwrapped redirector links", unwrapped)
     ctx.report("unwrap_links", "removed proxy prefixes from media URLs", proxied)
@@ -173,10 +192,13 @@ STEPS: list[Step] = [
     remove_ad_blocks,  # needs the comments that drop_non_content removes
     drop_non_content,
     remove_hidden,
+    bold_from_style,  # after hidden text is gone (it reads the same style attributes)
     remove_widgets,
     resolve_image_sources,
+    remove_calls_to_action,  # after images without a real URL are gone
     apply_site_profiles,  # after image URLs are real: profiles match on image hosts
     resolve_relative_urls,  # a profile may give the base URL
     unwrap_links,  # after relative redirector links are absolute
+    clean_image_text,  # after profiles mark captions, before captions are attached
     attach_captions,
 ]

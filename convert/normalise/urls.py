@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from ..links import clean_url, safe_url
@@ -93,13 +94,61 @@ def unwrap_redirect(url: str) -> str:
 
 
 # A proxy that takes the real URL as its whole query: ``https://proxy/?http://real/x.jpg``.
-_PROXY_PREFIX = re.compile(r"^https?://[^/?#]+/?\?(?=(?:https?:)?//)", re.I)
+_PROXY_PREFIX = re.compile(r"^(https?)://[^/?#]+/?\?(?=(?:https?:)?//)", re.I)
+
+#: Hosts (and their subdomains) known to serve everything over https: a proxied
+#: ``http://`` URL on one of them may be upgraded instead of downgrading the page.
+HTTPS_HOSTS = frozenset({
+    "hdslb.com", "bilibili.com", "bgm.tv", "sinaimg.cn", "qpic.cn", "zhimg.com",
+    "jianshu.io", "byteimg.com", "ithome.com", "cnbetacdn.com", "sspai.com", "pawoo.net",
+    "twimg.com", "githubusercontent.com", "github.com", "imgur.com", "wp.com",
+    "medium.com", "googleusercontent.com", "ggpht.com", "ytimg.com", "cloudfront.net",
+    "doubanio.com", "cls.cn", "wikimedia.org", "cdninstagram.com", "fbcdn.net",
+})
+_HTTPS_URL = re.compile(r"https://([^/?#\s\"'<>]+)", re.I)
 
 
-def strip_proxy(url: str) -> str:
-    """``https://cors.example.dev/?http://host/a.jpg`` → ``http://host/a.jpg``."""
-    stripped = _PROXY_PREFIX.sub("", url.strip())
-    return absolute_url(stripped) if stripped != url.strip() else url
+def https_hosts(texts: Iterable[str]) -> frozenset[str]:
+    """Hosts that ``texts`` (a post's HTML attributes, front matter) reach over https."""
+    found = set()
+    for text in texts:
+        if "https://" not in text.lower():
+            continue
+        for host in _HTTPS_URL.findall(text):
+            found.add(host.lower().split("@")[-1])
+    return frozenset(found)
+
+
+def _serves_https(netloc: str, known: frozenset[str]) -> bool:
+    netloc = netloc.lower().split("@")[-1]
+    if netloc in known:
+        return True
+    host, _, port = netloc.partition(":")
+    if port and port != "443":
+        return False  # a service on its own port: https there is not the same site
+    return any(host == k or host.endswith("." + k) for k in (*known, *HTTPS_HOSTS)
+               if ":" not in k)
+
+
+def strip_proxy(url: str, https: frozenset[str] = frozenset()) -> str:
+    """``https://cors.example.dev/?https://host/a.jpg`` → ``https://host/a.jpg``.
+
+    An ``http://`` target behind an ``https://`` proxy becomes ``https://`` when its host
+    is known to serve https (:data:`HTTPS_HOSTS`, or ``https``: hosts the post itself
+    reaches over https); otherwise the proxied URL stays as it is, so that a page served
+    over https never gets mixed content.
+    """
+    url = url.strip()
+    match = _PROXY_PREFIX.match(url)
+    if match is None:
+        return url
+    target = absolute_url(url[match.end():])
+    if match.group(1).lower() == "https" and target.lower().startswith("http://"):
+        parts = split_url(target)
+        if parts is None or not _serves_https(parts.netloc, https):
+            return url
+        return "https://" + target[len("http://"):]
+    return target
 
 
 # Services that hand out random or blank placeholder pictures: never a post's cover.

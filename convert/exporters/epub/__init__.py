@@ -32,23 +32,25 @@ from typing import BinaryIO, TypeVar
 from ebooklib import epub
 
 from ... import locale_text
-from ...fetch import CachedImage, FetchError, FetchOptions, ImageFetcher, read_image_file
-from ...model import Document, Figure
+from ...fetch import FetchOptions, ImageFetcher
+from ...model import Document
 from ...spool import Spool, folder_of
 from .. import Exporter
 from .accessibility import ImageCensus, accessibility_metadata
 from .chapters import Chapter, put_aside
 from .container import ReproducibleWriter
+from .cover import cover_item, find_cover
+from .devices import DEVICES, size_warning
+from .images import BookImages
+from .options import EpubOptions
 from .pages import (
     STYLESHEET,
-    FileItem,
     Page,
     SpooledPage,
     chapter_title,
     chapter_xhtml,
     cover_page_xhtml,
     date_span,
-    generated_cover_svg,
     title_page_xhtml,
 )
 from .text import (
@@ -61,15 +63,13 @@ from .text import (
     zip_time,
 )
 
-__all__ = ["EpubExporter", "chapter_title"]
+__all__ = ["EpubExporter", "EpubOptions", "chapter_title"]
 
 #: Namespace for the book identifier (uuid5 over the chapters' bytes).
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://newsconv.invalid/epub")
 GROUPINGS = ("source", "category", "date", "none")
 SORTS = ("input", "date", "title")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-#: Image URLs handed to the fetcher at a time (it downloads 8 at once).
-_FETCH_BATCH = 256
 
 
 # ---------------------------------------------------------------- book metadata
@@ -111,7 +111,9 @@ def _landmarks(front: Sequence[Page], nav: epub.EpubNav, first: Page,
                lang: str) -> list[dict[str, str]]:
     """The book's landmarks: its cover page (when it has one), the table of contents
     and where the reading starts (ebooklib writes the guide type ``text`` as the
-    landmark ``bodymatter``)."""
+    landmark ``bodymatter``). Written twice: as the package's ``<guide>`` (calibre and
+    Kindle find the cover page there, and do not print it twice) and as the nav's
+    landmarks."""
     marks = [{"type": "cover", "href": page.file_name,
               "title": locale_text.text(lang, "cover")}
              for page in front if page.id == "cover-page"]
@@ -170,17 +172,12 @@ def default_grouping(documents: Sequence[Post]) -> str:
     return "source" if len({group_key(d, "source") for d in documents}) > 1 else "none"
 
 
-# ---------------------------------------------------------------- images
-
-_KIND_LABELS = {"offline": "not in the cache", "cache": "cache errors",
-                "refused": "refused hosts", "bad URL": "bad URLs", "HTTP error": "HTTP errors"}
-
-
-def _image_item(image: CachedImage) -> FileItem:
-    name = "images/" + hashlib.sha256(image.url.encode("utf-8")).hexdigest()[:20] + \
-        image.extension
-    return FileItem(uid="img-" + name[7:27], file_name=name, media_type=image.media_type,
-                    path=str(image.path))
+def _position(stream: BinaryIO) -> int | None:
+    """Where a stream is (None when it cannot tell: a pipe)."""
+    try:
+        return stream.tell()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 # ---------------------------------------------------------------- exporter
@@ -192,6 +189,8 @@ class EpubExporter(Exporter):
     media_type = "application/epub+zip"
     description = "EPUB 3 book (one chapter per post, images embedded)"
     collection = True
+    options_class = EpubOptions
+    options: EpubOptions
 
     def export(self, documents: Iterable[Document]) -> bytes:
         out = io.BytesIO()
@@ -223,18 +222,12 @@ class EpubExporter(Exporter):
         fetcher = ImageFetcher(FetchOptions(
             cache_dir=opts.cache_dir, offline=opts.offline,
             allow_private_hosts=opts.allow_private_hosts, deadline=opts.fetch_timeout))
-        cover_url, cover = self._cover(chapters, fetcher)
-        wanted = list(dict.fromkeys(u for chapter in chapters for u in chapter.images))
-        before = (fetcher.stats.downloaded, fetcher.stats.cached)
-        # URL → zip item, shared by every chapter that shows the image. Fetched in
-        # batches: fetch_all keeps a future (about 2.5 KB) per URL it is given.
-        images: dict[str, FileItem] = {}
-        # (At least one call, even with no image: it also clears a killed run's leftovers.)
-        for start in range(0, max(len(wanted), 1), _FETCH_BATCH):
-            fetched = fetcher.fetch_all(wanted[start:start + _FETCH_BATCH])
-            images.update((url, _image_item(image)) for url, image in fetched.items())
-        self._note_images(fetcher, before, wanted)
-        del wanted
+        book_images = BookImages(opts, fetcher)
+        cover_url, cover = find_cover(opts.cover, chapters, fetcher)
+        # URL → zip item, shared by every chapter that shows the image.
+        images = book_images.fetch(
+            list(dict.fromkeys(u for chapter in chapters for u in chapter.images)))
+        self.notes.extend(book_images.notes())
 
         book = epub.EpubBook()
         css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
@@ -244,13 +237,21 @@ class EpubExporter(Exporter):
         digest = hashlib.sha256()
 
         front: list[Page] = []
-        cover_item = self._cover_item(cover, title, chapters, book_lang)
-        book.add_item(cover_item)
-        cover_item.properties = ["cover-image"]
-        book.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.id})
+        if cover_url in images:  # a post's picture: the chapter shows the same file
+            the_cover = images[cover_url]
+        else:
+            count = locale_text.post_count(book_lang, len(chapters))
+            the_cover = cover_item(cover, book_images, title, count, book_lang,
+                                   opts.cover_font)
+            book.add_item(the_cover)
+        the_cover.properties = ["cover-image"]
+        if the_cover.media_type == "image/svg+xml":
+            self.notes.append(f"warning: --cover {opts.cover} is an SVG image: Kindle and "
+                              "calibre find no cover in it; give a JPEG or PNG")
+        book.add_metadata(None, "meta", "", {"name": "cover", "content": the_cover.id})
         front.append(Page(
             uid="cover-page", file_name="cover.xhtml", title=title, lang=book_lang,
-            content=cover_page_xhtml(title, cover_item.file_name, book_lang, css.file_name)))
+            content=cover_page_xhtml(title, the_cover.file_name, book_lang, css.file_name)))
         front.append(Page(
             uid="title-page", file_name="title.xhtml", title=title, lang=book_lang,
             content=title_page_xhtml(title, creators, chapters, book_lang, css.file_name)))
@@ -268,9 +269,6 @@ class EpubExporter(Exporter):
         rendered = array("q")
         for number, chapter in enumerate(chapters, 1):
             metadata, blocks = chapter.load(spool)
-            if cover_url and blocks and isinstance(blocks[0], Figure) \
-                    and blocks[0].src == cover_url:
-                blocks = blocks[1:]  # the cover is not shown twice
             chapter_name = chapter_title(chapter)
             census.add_post(blocks, image_name, clean_text(metadata.title) or chapter_name)
             content = chapter_xhtml(Document(metadata, origin=chapter.origin), blocks,
@@ -307,8 +305,7 @@ class EpubExporter(Exporter):
                 attributes[_XML_LANG] = "en"
             book.add_metadata(None, "meta", value, attributes)
 
-        contents = locale_text.text(book_lang, "contents")
-        nav = epub.EpubNav(title=contents)
+        nav = epub.EpubNav(title=locale_text.text(book_lang, "contents"))
         nav.add_item(css)
         book.add_item(nav)
         book.add_item(epub.EpubNcx())
@@ -323,13 +320,17 @@ class EpubExporter(Exporter):
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
             # mtime: dcterms:modified; no page-list (we make none); the guide is written
-            # twice: as the nav's landmarks and as the package's <guide> (EPUB 2 readers)
+            # as the package's <guide> and as the nav's landmarks
             options={"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
                      "epub3_landmark": True, "epub2_guide": True,
                      "landmark_title": locale_text.text(book_lang, "landmarks")},
         )
+        start = _position(stream)
         writer.process()
         writer.write()
+        end = _position(stream)
+        if start is not None and end is not None:
+            self.notes.extend(size_warning(DEVICES[opts.device], end - start))
 
     # ------------------------------------------------------------ parts
 
@@ -343,68 +344,3 @@ class EpubExporter(Exporter):
             groups.setdefault(group_key(chapter, grouping, lang), []).append(page)
         return [(epub.Section(name, href=group[0].file_name), group) if len(group) > 1
                 else group[0] for name, group in groups.items()]
-
-    def _cover(self, documents: Sequence[Post], fetcher: ImageFetcher
-               ) -> tuple[str | None, CachedImage | tuple[bytes, str, str] | None]:
-        """The cover: ``--cover`` (file or URL), else the first post cover that can be
-        fetched; ``(url it came from, image)``; ``(None, None)`` when there is none."""
-        given = self.options.cover
-        if given:
-            if given.startswith(("http://", "https://")):
-                try:
-                    return given, fetcher.fetch(given)
-                except (FetchError, ValueError) as exc:
-                    raise ValueError(f"--cover {given}: {exc}") from None
-            try:
-                return None, read_image_file(given, fetcher.options.max_bytes)
-            except FetchError as exc:
-                raise ValueError(f"--cover {given}: {exc}") from None
-        for doc in documents:
-            url = doc.metadata.cover
-            if not url:
-                continue
-            try:
-                return url, fetcher.fetch(url)
-            except (FetchError, ValueError):
-                continue
-        return None, None
-
-    @staticmethod
-    def _cover_item(cover: CachedImage | tuple[bytes, str, str] | None, title: str,
-                    documents: Sequence[Post], lang: str) -> epub.EpubItem:
-        if isinstance(cover, CachedImage):
-            return FileItem(uid="cover-image", file_name="images/cover" + cover.extension,
-                            media_type=cover.media_type, path=str(cover.path))
-        if cover is not None:  # a --cover file, read and checked
-            data, media_type, extension = cover
-            return epub.EpubItem(uid="cover-image", file_name="images/cover" + extension,
-                                 media_type=media_type, content=data)
-        count = locale_text.post_count(lang, len(documents))
-        return epub.EpubItem(uid="cover-image", file_name="images/cover.svg",
-                             media_type="image/svg+xml",
-                             content=generated_cover_svg(title, count, lang))
-
-    def _note_images(self, fetcher: ImageFetcher, before: tuple[int, int],
-                     wanted: Sequence[str]) -> None:
-        """One summary line; with ``extra["verbose"]``, one line per image not embedded."""
-        if not wanted:
-            return
-        stats = fetcher.stats
-        downloaded, cached = stats.downloaded - before[0], stats.cached - before[1]
-        failed = [url for url in wanted if url in stats.failures]
-        kinds = Counter(stats.kinds[url] for url in failed)
-        why = ", ".join(f"{count} {self._kind_label(kind)}"
-                        for kind, count in kinds.most_common())
-        mode = " (offline)" if self.options.offline else ""
-        self.notes.append(
-            f"images{mode}: {downloaded + cached} of {len(wanted)} embedded "
-            f"({downloaded} downloaded, {cached} from the cache), {len(failed)} shown as "
-            f"links" + (f": {why}" if why else ""))
-        if self.options.extra.get("verbose"):
-            self.notes.extend(f"image {url}: {stats.failures[url]}" for url in failed)
-
-    def _kind_label(self, kind: str) -> str:
-        """How the summary line names a kind of failure (see ``FetchError.kind``)."""
-        if kind == "deadline":
-            return f"not fetched within --fetch-timeout {self.options.fetch_timeout:g} s"
-        return _KIND_LABELS.get(kind, kind)

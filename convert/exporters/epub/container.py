@@ -13,7 +13,7 @@ from .text import XML_DECLARATION
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NCX = "http://www.daisy.org/z3986/2005/ncx/"
-_PRECOMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+_PRECOMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
 class _FixedTimeZipFile(zipfile.ZipFile):

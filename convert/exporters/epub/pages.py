@@ -1,7 +1,7 @@
-"""The book's XHTML pages: chapters, the title page, the cover page, and a generated
-cover picture for books without one. All are complete, well-formed XHTML written as
-bytes with an ``encoding="utf-8"`` XML declaration (Send-to-Kindle assumes ISO-8859-1
-without it)."""
+"""The book's XHTML pages: chapters, the title page and the cover page (a drawn cover
+picture comes from :mod:`.cover`). All are complete, well-formed XHTML written as bytes
+with an ``encoding="utf-8"`` XML declaration (Send-to-Kindle assumes ISO-8859-1 without
+it)."""
 
 from __future__ import annotations
 
@@ -122,68 +122,6 @@ def cover_page_xhtml(title: str, image_href: str, lang: str, css_href: str) -> b
         b'<html xmlns="http://www.w3.org/1999/xhtml"',
         b'<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"',
         1)
-
-
-# Closing punctuation never starts a line (CJK line-breaking rule, kinsoku).
-_NO_LINE_START = "，。、：；！？）」』》〉】”’,.;:!?)"
-
-
-def _columns(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _wrap(text: str, width: int, max_lines: int = 6) -> list[str]:
-    """Break a title into lines of about ``width`` columns (CJK counts double); a long
-    unspaced run (CJK, a URL) breaks anywhere; "…" marks lines left out."""
-    lines, line = [], ""
-    for word in text.replace(" ", " \x00").split("\x00"):
-        if _columns(line) + _columns(word) <= width:
-            line += word
-            continue
-        if line.strip() and _columns(word) <= width:
-            lines.append(line.rstrip())
-            line = word
-            continue
-        for ch in word:
-            if _columns(line) + _columns(ch) > width and line.strip():
-                if ch in _NO_LINE_START:
-                    line += ch
-                    continue
-                lines.append(line.rstrip())
-                line = ""
-            line += ch
-    if line.strip():
-        lines.append(line.rstrip())
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1][:-1] + "…"
-    return lines
-
-
-def generated_cover_svg(title: str, subtitle: str, lang: str = "und") -> bytes:
-    """A plain typographic cover (600×800 SVG) for books without a cover picture."""
-    rows = _wrap(title, 18)
-    y = 380 - 30 * len(rows)  # the title block centred a little above the middle
-    texts = []
-    for row in rows:
-        texts.append(f'<text x="300" y="{y}" font-size="44" text-anchor="middle" '
-                     f'fill="#1d1d1f">{escape(row)}</text>')
-        y += 60
-    for row in _wrap(subtitle, 30, max_lines=2):
-        y += 40
-        texts.append(f'<text x="300" y="{y}" font-size="26" text-anchor="middle" '
-                     f'fill="#555">{escape(row)}</text>')
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="800" '
-        f'viewBox="0 0 600 800" font-family="serif" xml:lang="{escape(lang, True)}">\n'
-        '<rect width="600" height="800" fill="#f4efe6"/>\n'
-        '<rect x="40" y="40" width="520" height="720" fill="none" stroke="#1d1d1f" '
-        'stroke-width="3"/>\n'
-        + "\n".join(texts) +
-        '\n<text x="300" y="730" font-size="18" text-anchor="middle" fill="#888">newsconv</text>'
-        "\n</svg>\n"
-    )
-    return XML_DECLARATION + b"\n" + fix_surrogates(svg).encode("utf-8")
 
 
 class Page(epub.EpubHtml):
