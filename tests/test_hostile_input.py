@@ -173,6 +173,22 @@ def inline_runs(n: int) -> str:
     return post("<p>" + "ab<span>cd</span>" * n + "</p>")
 
 
+def markup_characters(n: int) -> str:
+    # One paragraph full of characters that may be Markdown: each escape is settled by a
+    # parser only within a budget per block.
+    return post("<p>" + "a [b] *c* 1. _d_ " * n + "</p>")
+
+
+def markup_paragraphs(n: int) -> str:
+    return post("<p>a [b] *c* _d_ `e` &lt;x&gt; ~~f~~ 1. g</p>" * n)
+
+
+def punctuation_bold(n: int) -> str:
+    # Bold over long runs of CJK brackets and punctuation, paired and unpaired.
+    return post("<p>a<b>" + "「" * n + "x" + "」" * n + "。" * n + "</b>b<b>y" + "（" * n
+                + "」" * n + "</b>c</p>")
+
+
 def alias_expansion(n: int) -> str:
     # n values through aliases, under the budget: title, categories and author use them.
     front = "a: &a [" + ", ".join(["x"] * 100) + "]\nb: &b [" + ", ".join(["*a"] * (n // 100))
@@ -190,6 +206,9 @@ HANGS: dict[str, tuple[Callable[[int], str], int]] = {
     "removed_siblings": (removed_siblings, 5_000),
     "alias_expansion": (alias_expansion, 2_000),
     "inline_runs": (inline_runs, 5_000),
+    "markup_characters": (markup_characters, 200),
+    "markup_paragraphs": (markup_paragraphs, 100),
+    "punctuation_bold": (punctuation_bold, 1_000),
 }
 
 
@@ -213,6 +232,9 @@ def test_hang_cases_convert_through_the_cli(tmp_path: Path) -> None:
     assert ("ab" * 50_000 + "cd" * 50_000) in out["removed_siblings"]
     assert "categories:\n- x\n" in out["alias_expansion"]
     assert "abcd" * 50_000 in out["inline_runs"]
+    assert r"a \[b\] \*c\* 1. \_d\_ " * 100 in out["markup_characters"]
+    assert out["markup_paragraphs"].count("~~f~~") == 0
+    assert "「" * 10_000 + "x" in out["punctuation_bold"]
     assert "long_yaml_line.md: warning: front matter is not valid YAML" in run.stderr
 
 

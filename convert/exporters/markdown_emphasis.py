@@ -19,6 +19,9 @@ from .markdown_escape import MARK
 _OPENING = "([{（［｛「『《〈【〔〖〘〚“‘«‹"
 _CLOSING = ")]}）］｝」』》〉】〕〗〙〛”’»›"
 _PAIR = dict(zip(_CLOSING, _OPENING, strict=True))
+# At most this many punctuation marks are moved out at each edge; a span that needs
+# more is written with the HTML tag (and the search stays linear in the text).
+_MAX_MOVED = 8
 
 
 def delimit(text: str, before: str, after: str, marker: str, tag: str) -> str:
@@ -29,8 +32,8 @@ def delimit(text: str, before: str, after: str, marker: str, tag: str) -> str:
     chars = [unit[-1] for unit in units]
     pairs = _bracket_pairs(chars)
     n = len(units)
-    lead_max = _movable_run(units)
-    trail_max = _movable_run(units[::-1])
+    lead_max = min(_movable_run(units), _MAX_MOVED)
+    trail_max = min(_movable_run(units[::-1]), _MAX_MOVED)
     for moved in range(0, lead_max + trail_max + 1):
         for lead in range(min(moved, lead_max), -1, -1):
             trail = moved - lead
@@ -76,17 +79,17 @@ def _movable_run(units: list[str]) -> int:
 
 
 def _bracket_pairs(chars: list[str]) -> list[tuple[int, int]]:
-    """Index pairs of matching brackets and quotes."""
-    pairs, stack = [], []
+    """Index pairs of matching brackets and quotes: each closing one with the latest
+    unmatched opening one of its kind (one stack per kind: linear time)."""
+    pairs: list[tuple[int, int]] = []
+    stacks: dict[str, list[int]] = {}
     for i, char in enumerate(chars):
         if char in _OPENING:
-            stack.append(i)
+            stacks.setdefault(char, []).append(i)
         elif char in _PAIR:
-            for depth in range(len(stack) - 1, -1, -1):
-                if chars[stack[depth]] == _PAIR[char]:
-                    pairs.append((stack[depth], i))
-                    del stack[depth]
-                    break
+            stack = stacks.get(_PAIR[char])
+            if stack:
+                pairs.append((stack.pop(), i))
     return pairs
 
 

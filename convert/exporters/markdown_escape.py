@@ -51,6 +51,11 @@ _LINE_START = re.compile(
 _CLOSING_HASHES = re.compile(r"#+[ \t]*$")
 _TILDE_RUN = re.compile(r"~{2,}")
 _MARKED = re.compile(MARK + "(.)", re.S)
+# The parser settles a block's marks only within a budget: a block of at most this many
+# characters, at most this many renderings of it. Beyond, the unsettled marks stay
+# escaped (always correct), so the time stays linear in the text whatever it holds.
+_MAX_PARSED_BLOCK = 4000
+_MAX_RENDERS = 24
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
@@ -113,13 +118,19 @@ def resolve(text: str, shape: Callable[[str], str] | None = None) -> str:
             out.append(part)
         return "".join(out)
 
+    unsettled = sum(escaped)
+    if not unsettled or unsettled >= _MAX_RENDERS or len(plain) > _MAX_PARSED_BLOCK:
+        return build()  # every unsettled mark escaped: safe, and linear in the text
     shaped = shape or (lambda s: s)
-    base = _render(shaped(build())) if any(escaped) else ""
-    dropped = True
-    while dropped:  # until every escape left is needed by the others as they end up
+    base = _render(shaped(build()))
+    renders, dropped = 1, True
+    while dropped and renders < _MAX_RENDERS:  # until every escape left is needed
         dropped = False
         for i in [i for i, flag in enumerate(escaped) if flag]:
+            if renders >= _MAX_RENDERS:
+                break
             escaped[i] = False
+            renders += 1
             if _render(shaped(build())) != base:
                 escaped[i] = True
             else:
