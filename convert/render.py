@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -177,6 +177,15 @@ def render_blocks(blocks: list[Block], opts: RenderOptions | None = None) -> str
     """XHTML for a list of blocks, one block per line, with only safe URLs."""
     opts = _fresh(opts)
     return _render_blocks(safe_blocks(blocks, lang=opts.lang), opts)
+
+
+def iter_rendered_blocks(blocks: list[Block], opts: RenderOptions | None = None
+                         ) -> Iterator[str]:
+    """:func:`render_blocks` one top-level block at a time (one image counter for all):
+    a consumer that parses the XHTML again holds one block's tree, not the document's."""
+    opts = _fresh(opts)
+    for block in safe_blocks(blocks, lang=opts.lang):
+        yield _BLOCK_RENDERERS[block.TYPE](block, opts)
 
 
 def _render_blocks(blocks: list[Block], opts: RenderOptions) -> str:

@@ -25,7 +25,7 @@ from markdownify import ATX, BACKSLASH, MarkdownConverter, chomp
 
 from ..links import safe_url
 from ..model import Document
-from ..render import RenderOptions, render_blocks
+from ..render import RenderOptions, iter_rendered_blocks
 from . import Exporter
 from .markdown_emphasis import delimit
 from .markdown_escape import escape_all, mark, resolve, visible
@@ -270,8 +270,12 @@ def to_markdown(doc: Document) -> str:
     """The whole Markdown file for one document."""
     header = yaml.safe_dump(front_matter(doc), allow_unicode=True, sort_keys=False,
                             width=10**9, default_flow_style=False)
-    body = escape_all(NewsMarkdownConverter().convert(
-        render_blocks(doc.blocks, RenderOptions(lang=doc.metadata.lang))))
+    # One top-level block at a time: BeautifulSoup's tree of a whole long post is about
+    # 10 times its XHTML.
+    converter = NewsMarkdownConverter()
+    body = escape_all("\n\n".join(
+        converter.convert(xhtml)
+        for xhtml in iter_rendered_blocks(doc.blocks, RenderOptions(lang=doc.metadata.lang))))
     # No whitespace-only lines and no trailing spaces (which would be hard breaks).
     body = "\n".join(line.rstrip() for line in body.split("\n"))
     body = _BLANK_RUNS.sub("\n\n", body).strip("\n")
