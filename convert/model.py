@@ -89,7 +89,7 @@ class LineBreak:
     TYPE: ClassVar[str] = "line_break"
 
 
-@dataclass
+@dataclass(slots=True)
 class Math:
     """A formula as TeX source, exactly as the page gave it (without its ``\\(``/``$``
     delimiters); ``display`` for one set on a line of its own."""

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from convert.exporters.markdown import to_markdown
+from convert.model import CONTAINER_INLINES as CONTAINERS
 from convert.model import (
     Code,
     CodeBlock,
@@ -23,6 +25,7 @@ from convert.model import (
     LineBreak,
     Link,
     ListBlock,
+    Math,
     Metadata,
     Paragraph,
     Quote,
@@ -31,10 +34,13 @@ from convert.model import (
     TableCell,
     Text,
     inline_text,
+    iter_inlines,
 )
 from convert.pipeline import load_path
 
-MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+# CommonMark, GFM tables and strikethrough, and "$" math as GitHub and pandoc read it.
+MD = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(
+    dollarmath_plugin, double_inline=True)
 _WS = re.compile(r"\s+")
 
 
@@ -51,11 +57,18 @@ def squash(text: str) -> str:
     return _WS.sub("", text)
 
 
+def text_with_math(inlines: list) -> str:
+    """The plain text of inlines, a formula counting as its TeX (what the math plug-in
+    renders)."""
+    return "".join(node.tex if isinstance(node, Math) else inline_text([node])
+                   for node in iter_inlines(inlines) if not isinstance(node, CONTAINERS))
+
+
 def model_text(blocks: list) -> str:
     parts = []
     for block in blocks:
         if isinstance(block, (Paragraph, Heading)):
-            parts.append(inline_text(block.children))
+            parts.append(text_with_math(block.children))
         elif isinstance(block, CodeBlock):
             parts.append(block.text)
         elif isinstance(block, ListBlock):
@@ -63,9 +76,9 @@ def model_text(blocks: list) -> str:
         elif isinstance(block, Quote):
             parts.append(model_text(block.children))
         elif isinstance(block, Figure):
-            parts.append(block.alt + inline_text(block.caption))
+            parts.append(block.alt + text_with_math(block.caption))
         elif isinstance(block, Table):
-            parts.extend(inline_text(c.children) for row in block.rows for c in row)
+            parts.extend(text_with_math(c.children) for row in block.rows for c in row)
     return "".join(parts)
 
 

@@ -59,6 +59,9 @@ def math_of(body: str) -> list[Math]:
      '<script type="math/tex">x^2</script></p>', [Math("x^2")]),
     ('<script type="math/tex; mode=display">\n\\sum k\n</script>',
      [Math("\\sum k", display=True)]),
+    ('<p>集合 <img src="https://www.zhihu.com/equation?tex=%5Cmathbb%7BR%7D" '
+     'alt="\\mathbb&#123;R&#125;" eeimg="1"> 上</p>', [Math("\\mathbb{R}")]),
+    ('<p><img src="https://www.zhihu.com/equation?tex=x%5E2+%2B+1"></p>', [Math("x^2 + 1")]),
 ])
 def test_formula_markup_becomes_math(body: str, expected: list[Math]) -> None:
     assert math_of(body) == expected
@@ -78,6 +81,7 @@ def test_rendered_formula_text_is_dropped_and_the_sentence_kept() -> None:
     '<pre><code class="language-latex">\\documentclass{article}</code></pre>',
     '<p><code class="language-math">x^2</code></p>',
     '<p><span class="math">text <b>with</b> markup</span></p>',
+    '<p><img src="https://example.com/math.png" alt="x^2"></p>',
 ])
 def test_ordinary_text_and_code_are_never_math(body: str) -> None:
     assert math_of(body) == []

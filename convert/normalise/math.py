@@ -8,6 +8,8 @@ builder turns into a :class:`~convert.model.Math` node:
   and output beside it are dropped;
 * MathML with a TeX ``<annotation encoding="application/x-tex">``, as KaTeX writes it:
   the whole KaTeX span (its rendered HTML too) gives way to the TeX;
+* an equation image whose alt text is its TeX (Zhihu's ``<img eeimg="1"
+  src=".../equation?tex=…">``): the formula itself instead of a picture of it;
 * any element whose class names math (``math``, ``katex``, ``mathjax``, ``latex`` as
   a class word, with qualifiers such as ``vditor-math``, ``math inline``,
   ``math-display``) and holds nothing but text: Vditor, pandoc, Typora, editors.
@@ -21,6 +23,7 @@ a ``$`` in ordinary text is never taken for math.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -42,7 +45,8 @@ _NO_TOUCH = frozenset({"pre", "code", "kbd", "samp", "tt", "textarea"})
 
 def find_math(root: HtmlElement, ctx: StepContext) -> None:
     """Replace every formula's markup with an ``<nc-math>`` element holding its TeX."""
-    found = _mathjax_scripts(root) + _tex_annotations(root) + _math_classes(root)
+    found = (_mathjax_scripts(root) + _tex_annotations(root) + _equation_images(root)
+             + _math_classes(root))
     ctx.report("find_math", "kept formulas as TeX (their rendered markup dropped)", found)
 
 
@@ -73,6 +77,23 @@ def _tex_annotations(root: HtmlElement) -> int:
         container, display = _formula_container(annotation)
         _replace(container, annotation.text or "", display)
         count += 1
+    return count
+
+
+def _equation_images(root: HtmlElement) -> int:
+    count = 0
+    for img in list(root.iter("img")):
+        src = img.get("src") or ""
+        parts = urlsplit(src.strip())
+        if img.get("eeimg") is None and not parts.path.endswith("/equation"):
+            continue
+        tex = (img.get("alt") or "").strip()
+        if not tex:
+            values = parse_qs(parts.query).get("tex")
+            tex = values[0] if values else ""
+        if tex and not _in_code(img):
+            _replace(img, tex, False)
+            count += 1
     return count
 
 
