@@ -17,7 +17,7 @@ code holds no line ending (a blank line would end the code span).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import yaml
@@ -266,16 +266,36 @@ def front_matter(doc: Document) -> dict[str, Any]:
     return data
 
 
+#: Top-level blocks go to markdownify in runs of about this many characters of XHTML:
+#: BeautifulSoup's tree of a whole long post is about 10 times its XHTML, and one tree
+#: per block costs a parser set-up each.
+_CHUNK = 64 * 1024
+
+
+def _chunks(blocks: Iterable[str]) -> Iterator[str]:
+    """Rendered blocks joined into runs of at least ``_CHUNK`` characters (the last may
+    be shorter)."""
+    run: list[str] = []
+    size = 0
+    for xhtml in blocks:
+        run.append(xhtml)
+        size += len(xhtml)
+        if size >= _CHUNK:
+            yield "\n".join(run)
+            run, size = [], 0
+    if run:
+        yield "\n".join(run)
+
+
 def to_markdown(doc: Document) -> str:
     """The whole Markdown file for one document."""
     header = yaml.safe_dump(front_matter(doc), allow_unicode=True, sort_keys=False,
                             width=10**9, default_flow_style=False)
-    # One top-level block at a time: BeautifulSoup's tree of a whole long post is about
-    # 10 times its XHTML.
     converter = NewsMarkdownConverter()
     body = escape_all("\n\n".join(
         converter.convert(xhtml)
-        for xhtml in iter_rendered_blocks(doc.blocks, RenderOptions(lang=doc.metadata.lang))))
+        for xhtml in _chunks(iter_rendered_blocks(doc.blocks,
+                                                  RenderOptions(lang=doc.metadata.lang)))))
     # No whitespace-only lines and no trailing spaces (which would be hard breaks).
     body = "\n".join(line.rstrip() for line in body.split("\n"))
     body = _BLANK_RUNS.sub("\n\n", body).strip("\n")

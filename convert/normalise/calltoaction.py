@@ -54,7 +54,7 @@ _BLOCKS = frozenset({
 _MAX_CLIMB = 30
 
 
-@dataclass
+@dataclass(slots=True)
 class _Leaf:
     el: etree._Element
     text: str
@@ -104,14 +104,19 @@ def block_leaves(root: HtmlElement) -> list[_Leaf]:
             images = sum(1 for _ in el.iter("img", "button", "svg"))
             if text or images:
                 linked = "".join("".join(a.itertext()) for a in el.iter("a"))
-                out.append(_Leaf(el, text, images, bool(text)
+                # only short text is ever judged: a prefix stands for the rest (a long
+                # post keeps no second copy of its text here)
+                out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], images, bool(text)
                                  and len(_collapsed(linked)) >= len(text),
                                  code=el.tag == "pre" or el.find(".//code") is not None))
     # images not inside any leaf block (straight in a wrapper)
     # leaves hold no blocks, so none is inside another: this walk is linear
     in_leaf = {img for leaf in out if not leaf.stray for img in leaf.el.iter("img")}
     out += [_Leaf(img, "", 1, False) for img in root.iter("img") if img not in in_leaf]
-    order = {el: i for i, el in enumerate(root.iter())}
+    # document order of the leaves only (a map of every element would hold a proxy for
+    # each: tens of MB on a long post)
+    wanted = {leaf.el for leaf in out}
+    order = {el: i for i, el in enumerate(root.iter()) if el in wanted}
     out.sort(key=lambda leaf: order.get(leaf.el, 0))
     return out
 
