@@ -82,6 +82,7 @@ def test_rendered_formula_text_is_dropped_and_the_sentence_kept() -> None:
     '<p><code class="language-math">x^2</code></p>',
     '<p><span class="math">text <b>with</b> markup</span></p>',
     '<p><img src="https://example.com/math.png" alt="x^2"></p>',
+    '<p><img src="http://[::1/equation?tex=x" alt="x"></p>',
 ])
 def test_ordinary_text_and_code_are_never_math(body: str) -> None:
     assert math_of(body) == []

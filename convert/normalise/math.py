@@ -83,8 +83,10 @@ def _tex_annotations(root: HtmlElement) -> int:
 def _equation_images(root: HtmlElement) -> int:
     count = 0
     for img in list(root.iter("img")):
-        src = img.get("src") or ""
-        parts = urlsplit(src.strip())
+        try:
+            parts = urlsplit((img.get("src") or "").strip())
+        except ValueError:  # unbalanced IPv6 brackets and the like: no equation URL
+            continue
         if img.get("eeimg") is None and not parts.path.endswith("/equation"):
             continue
         tex = (img.get("alt") or "").strip()
