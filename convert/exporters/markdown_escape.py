@@ -78,13 +78,14 @@ def mark(text: str, in_cell: bool = False) -> str:
     if text.endswith("!"):  # before a link written next, "!" would make it an image
         spots.add(len(text) - 1)
     out = []
-    for i, char in enumerate(text):
-        if i in spots:
-            out.append(MARK)
-        if char == "|" and in_cell:
-            out.append("\\")
-        out.append(char)
-    return "".join(out)
+    last = 0
+    for spot in sorted(spots):  # no spot is ever a "|"
+        out.append(text[last:spot])
+        out.append(MARK)
+        last = spot
+    out.append(text[last:])
+    marked = "".join(out)
+    return marked.replace("|", "\\|") if in_cell else marked
 
 
 def visible(text: str) -> str:
