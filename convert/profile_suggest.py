@@ -125,14 +125,18 @@ def suggest(sources: Iterable[Input | InputError | Skipped], profiles: Sequence[
                 seen[(source, where, text)] += 1
             for block in blocks:
                 found.setdefault((source, where, block.text), block)
+    by_source: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for (s, where, text), count in seen.items():  # one pass, not one per source
+        if count >= 2:
+            by_source[s].append((where, text, count))
     reports = []
     for source, total in sorted(posts.items()):
         if total < min_posts:
             continue
-        repeated = [Repeated(text, where, count, found[(s, where, text)].selector,
-                             found[(s, where, text)].single_piece)
-                    for (s, where, text), count in seen.items()
-                    if s == source and count >= 2 and count >= min_share * total]
+        repeated = [Repeated(text, where, count, found[(source, where, text)].selector,
+                             found[(source, where, text)].single_piece)
+                    for where, text, count in by_source.get(source, ())
+                    if count >= min_share * total]
         if not repeated:
             continue
         repeated.sort(key=lambda r: (-r.count, r.edge, r.text))

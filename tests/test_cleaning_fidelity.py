@@ -222,6 +222,22 @@ def test_photo_beside_share_line_stays() -> None:
     assert [type(b) for b in blocks] == [Figure]
 
 
+@pytest.mark.parametrize("body", [
+    "<p>扫码支付在中国越来越普遍。</p>",  # the post is about it: its one line is no widget
+    "<p>I tip the author of this blog.</p>",
+    "<div><p>Share this</p></div>",
+])
+def test_a_post_that_is_only_its_call_keeps_it(body: str) -> None:
+    blocks, _ = clean(body)
+    assert [type(b) for b in blocks] == [Paragraph]
+
+
+def test_a_fact_about_qr_codes_at_the_end_stays() -> None:
+    blocks, _ = clean("<p>日本的发明很多，这里介绍其中一种，它如今随处可见。</p>"
+                      "<p>二维码是日本电装公司在1994年发明的。</p>")
+    assert len(blocks) == 2
+
+
 # ---------------------------------------------------------------- style-only structure
 
 

@@ -676,6 +676,17 @@ def test_localhost_by_name_is_refused() -> None:
         check_url_allowed("http://localhost/a.png", allow_private_hosts=False)
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1./a.png", "http://localhost./a.png",
+                                 "http://LocalHost/a.png", "http://img.localhost/a.png",
+                                 "http://10.0.0.1./a.png"])
+@pytest.mark.parametrize("via_proxy", [False, True])
+def test_trailing_dots_and_localhost_names_are_refused_even_for_a_proxy(
+        url: str, via_proxy: bool) -> None:
+    # a proxy resolves names itself: these must be refused before anything is sent
+    with pytest.raises(FetchError, match="refused host"):
+        check_url_allowed(url, allow_private_hosts=False, via_proxy=via_proxy)
+
+
 def test_the_loopback_test_server_is_refused_by_default(site: Site, cache: Path) -> None:
     fetcher = ImageFetcher(FetchOptions(cache_dir=cache))
     reason = failure(fetcher, site.url("/img.png"))

@@ -189,6 +189,11 @@ def punctuation_bold(n: int) -> str:
                 + "」" * n + "</b>c</p>")
 
 
+def delimiter_runs(n: int) -> str:
+    # Long runs of emphasis delimiters and hashes: each run is measured once.
+    return post("<p>a " + "*" * n + " b " + "_" * n + " c</p><p>" + "#" * n + "x</p>")
+
+
 def alias_expansion(n: int) -> str:
     # n values through aliases, under the budget: title, categories and author use them.
     front = "a: &a [" + ", ".join(["x"] * 100) + "]\nb: &b [" + ", ".join(["*a"] * (n // 100))
@@ -209,6 +214,7 @@ HANGS: dict[str, tuple[Callable[[int], str], int]] = {
     "markup_characters": (markup_characters, 200),
     "markup_paragraphs": (markup_paragraphs, 100),
     "punctuation_bold": (punctuation_bold, 1_000),
+    "delimiter_runs": (delimiter_runs, 2_000),
 }
 
 
@@ -235,6 +241,7 @@ def test_hang_cases_convert_through_the_cli(tmp_path: Path) -> None:
     assert r"a \[b\] \*c\* 1. \_d\_ " * 100 in out["markup_characters"]
     assert out["markup_paragraphs"].count("~~f~~") == 0
     assert "「" * 10_000 + "x" in out["punctuation_bold"]
+    assert "#" * 20_000 + "x" in out["delimiter_runs"].replace("\\", "")
     assert "long_yaml_line.md: warning: front matter is not valid YAML" in run.stderr
 
 

@@ -47,6 +47,7 @@ from convert.model import (
     Image,
     Link,
     ListBlock,
+    Math,
     Metadata,
     Paragraph,
     Quote,
@@ -578,6 +579,28 @@ def test_safe_url_is_idempotent_and_never_lets_a_script_scheme_through(url: str)
     for reading in (safe, html.unescape(safe), unquote(safe), html.unescape(unquote(safe)),
                     unquote(html.unescape(safe))):
         assert browser_scheme(reading) in _SAFE_SCHEMES, (url, reading)
+
+
+HOSTILE_TEX = [
+    r"\href{javascript:alert(1)}{click}", r"\style{background:url(https://evil/t.png)}{x}",
+    r"\class{x}{y}", r"\cssId{a}{b}", "<img src=x onerror=alert(1)>", "<script>alert(1)</script>",
+    "a](javascript:alert(1)) [b", "[a]: javascript:alert(1)", "<https://evil/>",
+]
+
+
+@pytest.mark.parametrize("tex", HOSTILE_TEX)
+@pytest.mark.parametrize("display", [False, True])
+def test_no_script_through_tex(tex: str, display: bool, tmp_path: Path) -> None:
+    # TeX is untrusted: a .json document or a page's math markup carries any text
+    doc = Document(Metadata(title="t"), [
+        Paragraph([Text("x ["), Math(tex, display), Text("](javascript:alert(2)) y")]),
+        Paragraph([Math("[a", False), Text("](javascript:alert(3))")])])
+    assert all_hazards([doc], tmp_path) == []
+    markdown = to_markdown(doc)
+    assert "<img" not in markdown and "<script" not in markdown and "<https" not in markdown
+    with zipfile.ZipFile(io.BytesIO(build_epub([doc], tmp_path))) as zf:
+        chapter = zf.read("EPUB/chapter-0001.xhtml").decode()
+    assert not re.search(r"<m\w+[^>]*\s(?:href|style|class|id)=", chapter), chapter
 
 
 def test_the_normaliser_says_what_it_refused() -> None:

@@ -57,10 +57,16 @@ def squash(text: str) -> str:
     return _WS.sub("", text)
 
 
+def markdown_tex(tex: str) -> str:
+    """TeX as the Markdown holds it: ``<`` written as the same TeX ``\\lt`` (no reader
+    without math support may see a tag start)."""
+    return tex.replace("<", "\\lt")
+
+
 def text_with_math(inlines: list) -> str:
     """The plain text of inlines, a formula counting as its TeX (what the math plug-in
     renders)."""
-    return "".join(node.tex if isinstance(node, Math) else inline_text([node])
+    return "".join(markdown_tex(node.tex) if isinstance(node, Math) else inline_text([node])
                    for node in iter_inlines(inlines) if not isinstance(node, CONTAINERS))
 
 

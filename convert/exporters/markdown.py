@@ -215,16 +215,22 @@ def _neighbour_char(el: Any, forward: bool) -> str:
 
 
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)(?:\\\\)*\$")
+_LINK_CLOSE = re.compile(r"\][(:\[]")
+_TAG_OPEN = re.compile(r"<(?=([A-Za-z])?)")
 
 
 def math_markdown(tex: str, display: bool) -> str:
     """A formula as ``$…$`` (``$$…$$`` for display), its TeX unescaped, on one line (a
     line ending in TeX is a space). TeX that would end the math early (a ``$`` of its
-    own, a final backslash) is written as code instead."""
+    own, a final backslash) or close a link for a reader without math support (``](``,
+    ``]:``, ``][``) is written as code instead."""
     tex = " ".join(tex.split("\n")).strip()
     if not tex:
         return ""
-    if _UNESCAPED_DOLLAR.search(tex) or tex.endswith("\\"):
+    # Readers without math support read the TeX as Markdown: no tag may start in it
+    # (``\lt`` is the same TeX as ``<``) and no link or link definition may close in it.
+    tex = _TAG_OPEN.sub(lambda m: "\\lt " if m.group(1) else "\\lt", tex)
+    if _UNESCAPED_DOLLAR.search(tex) or tex.endswith("\\") or _LINK_CLOSE.search(tex):
         fence = "`" * (max((len(m) for m in _BACKTICK_RUN.findall(tex)), default=0) + 1)
         return f"{fence} {tex} {fence}"
     return f"$${tex}$$" if display else f"${tex}$"

@@ -50,7 +50,7 @@ _LINE_START = re.compile(
     re.M,
 )
 # A closing sequence ends an ATX heading: "## C #" would lose its "#".
-_CLOSING_HASHES = re.compile(r"#+[ \t]*$")
+_CLOSING_HASHES = re.compile(r"(?<!#)#+[ \t]*$")  # tried once per run: linear
 _TILDE_RUN = re.compile(r"~{2,}")
 _MARKED = re.compile(MARK + "(.)", re.S)
 # The parser settles a block's marks only within a budget: a block of at most this many
@@ -111,7 +111,8 @@ def resolve(text: str, shape: Callable[[str], str] | None = None) -> str:
         if k % 2:
             positions.append(offset)
         offset += len(part)
-    escaped = [not _surely_literal(plain, pos) for pos in positions]
+    runs: dict[int, tuple[int, int]] = {}
+    escaped = [not _surely_literal(plain, pos, runs) for pos in positions]
 
     def build() -> str:
         out = []
@@ -141,25 +142,31 @@ def resolve(text: str, shape: Callable[[str], str] | None = None) -> str:
     return build()
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+@lru_cache(maxsize=2)
+def _parser(math: bool) -> MarkdownIt:
     parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-    # "$…$" is math to GitHub, pandoc and markdown-it's plug-in: a "$" of the text that
-    # would open math is escaped.
-    parser.use(dollarmath_plugin, double_inline=True)
+    if math:
+        # "$…$" is math to GitHub, pandoc and markdown-it's plug-in: a "$" of the text
+        # that would open math is escaped.
+        parser.use(dollarmath_plugin, double_inline=True)
     # A link markdown-it refuses to make (javascript:) is still a link to other readers.
     parser.validateLink = lambda url: True
     return parser
 
 
 def _render(markdown: str) -> str:
-    return _parser().render(markdown)
+    """The block as a reader with math support and as one without reads it: an escape
+    is dropped only when neither reading changes (TeX is plain text to the second, so
+    text next to a formula cannot form a link or tag with it there)."""
+    if "$" not in markdown:
+        return _parser(False).render(markdown)
+    return _parser(True).render(markdown) + "\x00" + _parser(False).render(markdown)
 
 
 # ---------------------------------------------------------------- surely literal
 
 
-def _surely_literal(plain: str, pos: int) -> bool:
+def _surely_literal(plain: str, pos: int, runs: dict[int, tuple[int, int]]) -> bool:
     """True when the character at ``pos`` is text whatever happens around it."""
     char = plain[pos]
     if char == "\\":
@@ -168,11 +175,7 @@ def _surely_literal(plain: str, pos: int) -> bool:
     if char in "*_":
         if pos == 0 or plain[pos - 1] == "\n":
             return False  # a list bullet or a thematic break
-        start, end = pos, pos
-        while start > 0 and plain[start - 1] == char:
-            start -= 1
-        while end < len(plain) and plain[end] == char:
-            end += 1
+        start, end = _run_bounds(plain, pos, runs)
         before = plain[start - 1] if start else ""
         after = plain[end] if end < len(plain) else ""
         left = _left_flanking(before, after)
@@ -183,6 +186,24 @@ def _surely_literal(plain: str, pos: int) -> bool:
         closes = right and (not left or _is_punctuation(after))
         return not opens and not closes
     return False
+
+
+def _run_bounds(plain: str, pos: int, runs: dict[int, tuple[int, int]]
+                ) -> tuple[int, int]:
+    """Start and end of the run of ``plain[pos]`` around ``pos``; ``runs`` remembers
+    them for every position of the run, so a run of n delimiters is scanned once."""
+    bounds = runs.get(pos)
+    if bounds is None:
+        char = plain[pos]
+        start, end = pos, pos
+        while start > 0 and plain[start - 1] == char:
+            start -= 1
+        while end < len(plain) and plain[end] == char:
+            end += 1
+        bounds = (start, end)
+        for i in range(start, end):
+            runs[i] = bounds
+    return bounds
 
 
 def _is_space(char: str) -> bool:

@@ -127,8 +127,13 @@ def check_url_allowed(url: str, allow_private_hosts: bool, via_proxy: bool = Fal
     host, port = split_http_url(url)
     if allow_private_hosts:
         return
+    # A trailing dot names the same host ("127.0.0.1.", "localhost."), and localhost
+    # names are loopback by definition (RFC 6761), whatever a resolver says.
+    bare = host.rstrip(".").lower()
+    if bare == "localhost" or bare.endswith(".localhost"):
+        raise _refusal(host, "localhost names are loopback")
     try:
-        addresses = [_ip(host)]  # a literal address: no lookup at all
+        addresses = [_ip(bare)]  # a literal address: no lookup at all
     except ValueError:
         try:
             addresses = [_ip(info[4][0]) for info in _resolve(host, port)]

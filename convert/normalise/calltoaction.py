@@ -23,7 +23,7 @@ from .context import StepContext, outermost, remove_all_keeping_tails, text_samp
 _CALL_TO_ACTION = re.compile(
     r"打赏|打賞|赞赏|讚賞|鼓励作者|鼓励一下|鼓励TA|鼓勵作者|请作者喝|請作者喝|支持作者"
     r"|关注(?:我们|我|本|微信)?公众号|關注(?:我們)?公眾號|关注我们|關注我們|微信公众号|公众号[:：]"
-    r"|扫码|掃碼|扫一扫|掃一掃|扫描(?:下方|上方)?二维码|长按(?:识别|二维码|扫码)|長按識別|二维码|二維碼"
+    r"|扫码|掃碼|扫一扫|掃一掃|扫描(?:下方|上方)?二维码|长按(?:识别|二维码|扫码)|長按識別"
     r"|下载.{0,15}APP|下載.{0,15}APP|尽在.{0,15}APP|盡在.{0,15}APP|打开.{0,10}APP|打開.{0,10}APP"
     r"|分享到|分享至|相关阅读|相關閱讀|相关文章|相關文章|相关推荐|相關推薦|推荐阅读|推薦閱讀"
     r"|延伸阅读|延伸閱讀|猜你喜欢|猜你喜歡|热门推荐|熱門推薦"
@@ -138,8 +138,10 @@ def _edge(leaves: list[_Leaf]) -> set[int]:
             pending.append(i)
         else:
             return doomed
-    # no article text at all: only the calls themselves go, never the pictures
-    return {i for i in doomed if leaves[i].is_cta}
+    # no article text at all: only the calls themselves go, never the pictures; and a
+    # post that is nothing but its "call" (one line about QR payments) keeps it
+    calls = {i for i in doomed if leaves[i].is_cta}
+    return calls if len(calls) < len(leaves) else set()
 
 
 def _beside_qr_or_button(leaves: list[_Leaf], i: int) -> set[int]:

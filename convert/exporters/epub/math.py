@@ -11,6 +11,20 @@ from ...render import escape
 _MATHML = "http://www.w3.org/1998/Math/MathML"
 # Longer TeX is no formula a page typesets inline; converting it could take long.
 MAX_TEX = 5000
+# Presentation attributes MathML elements may keep. latex2mathml turns \\href, \\style,
+# \\class and \\cssId into href, style, class and id: none of them is kept (a link or
+# style from untrusted TeX is a script or tracking hole).
+_ALLOWED_ATTRIBUTES = frozenset({
+    "display", "mathvariant", "mathsize", "mathcolor", "mathbackground", "dir",
+    "displaystyle", "scriptlevel", "fence", "separator", "stretchy", "symmetric",
+    "largeop", "movablelimits", "accent", "accentunder", "lspace", "rspace", "minsize",
+    "maxsize", "form", "width", "height", "depth", "voffset", "linethickness",
+    "numalign", "denomalign", "bevelled", "notation", "columnalign", "rowalign",
+    "columnspacing", "rowspacing", "columnlines", "rowlines", "frame", "framespacing",
+    "equalrows", "equalcolumns", "columnspan", "rowspan", "align", "open", "close",
+    "separators", "charalign", "charspacing", "crossout", "longdivstyle", "position",
+    "shift", "location", "stackalign",
+})
 
 
 class MathMLWriter:
@@ -40,6 +54,10 @@ def to_mathml(tex: str, display: bool) -> str | None:
         math = etree.fromstring(convert(tex, display="block" if display else "inline"))
         if math.tag != f"{{{_MATHML}}}math":
             return None
+        for element in math.iter():
+            for name in list(element.attrib):
+                if name not in _ALLOWED_ATTRIBUTES:
+                    del element.attrib[name]
         math.set("alttext", tex)  # ValueError for text XML cannot hold
         return etree.tostring(math, encoding="unicode")
     except Exception:  # noqa: BLE001 - any failure of the converter means "cannot read"
