@@ -175,8 +175,7 @@ def _render_inline(node: Inline, opts: RenderOptions) -> str:
 
 def render_blocks(blocks: list[Block], opts: RenderOptions | None = None) -> str:
     """XHTML for a list of blocks, one block per line, with only safe URLs."""
-    opts = _fresh(opts)
-    return _render_blocks(safe_blocks(blocks, lang=opts.lang), opts)
+    return "\n".join(iter_rendered_blocks(blocks, opts))
 
 
 def iter_rendered_blocks(blocks: list[Block], opts: RenderOptions | None = None

@@ -14,31 +14,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cleaning import clean
 
 from convert.exporters import ExportOptions
 from convert.exporters.json import JsonExporter
 from convert.exporters.markdown import MarkdownExporter
 from convert.model import Diagnostic, Figure, Paragraph, inline_text
 from convert.normalise import normalise
-from convert.normalise.build import Builder, plain_text
-from convert.normalise.html import parse_body
+from convert.normalise.build import plain_text
 from convert.normalise.imagetext import is_placeholder_image_text
 from convert.normalise.metadata import normalise_metadata
 from convert.normalise.profiles import ProfileError, SiteProfile, parse_profile
-from convert.normalise.steps import STEPS, StepContext
 from convert.normalise.urls import https_hosts, strip_proxy
 from convert.pipeline import load_bytes
 from convert.reader import RawPost
-
-
-def clean(body: str, metadata: dict | None = None,
-          profiles: tuple[SiteProfile, ...] = ()) -> tuple[list, list[Diagnostic]]:
-    """Parse, run every cleaning step, build blocks; returns blocks and diagnostics."""
-    root = parse_body(body)
-    ctx = StepContext(metadata=dict(metadata or {}), profiles=profiles)
-    for step in STEPS:
-        step(root, ctx)
-    return Builder().build(root), ctx.diagnostics
 
 
 def changes(diagnostics: list[Diagnostic], step: str) -> list[Diagnostic]:

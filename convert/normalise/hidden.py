@@ -196,10 +196,6 @@ def _invisible_on(el: etree._Element, background: RGB) -> bool:
     return color is not None and contrast(_blend(color, background), background) < MIN_CONTRAST
 
 
-def _may_hide(el: etree._Element) -> bool:
-    return el.get("hidden") is not None or bool(el.get("style")) or el.tag == "font"
-
-
 # Only these can hide their content: the rest of the tree is never asked about itself.
 _MAY_HIDE = etree.XPath("descendant-or-self::*[@hidden or @style or self::font]")
 
