@@ -180,3 +180,32 @@ def test_corpus_markdown_renders_back_to_the_document_text(corpus: list[Path]) -
         got = squash(rendered_text(rendered(markdown)))
         want = squash(model_text(document.blocks))
         assert got == want, f"{post.name}: rendered Markdown text differs from the document"
+
+
+_NAMES = st.sampled_from(["pre", "code", "p", "li", "ul", "div", "td"])
+
+
+@st.composite
+def _nested_html(draw: st.DrawFn, depth: int = 0) -> str:
+    """Random nesting of a few tag names, with text between."""
+    if depth >= 4 or draw(st.booleans()):
+        return draw(st.sampled_from(["x", "", " y "]))
+    name = draw(_NAMES)
+    inner = "".join(draw(st.lists(_nested_html(depth + 1), max_size=3)))
+    return f"<{name}>{inner}</{name}>"
+
+
+@given(_nested_html(), _NAMES)
+@settings(max_examples=60, deadline=None)
+def test_fast_find_parent_answers_as_beautifulsoup(markup: str, name: str) -> None:
+    """The exporter's tags find their ancestors by name as BeautifulSoup itself does."""
+    from bs4 import BeautifulSoup, Tag
+
+    from convert.exporters.markdown import _Tag
+
+    soup = BeautifulSoup(f"<div>{markup}</div>", "lxml", element_classes={Tag: _Tag})
+    tags = soup.find_all(True)
+    assert all(isinstance(tag, _Tag) for tag in tags)
+    for tag in tags:
+        assert tag.find_parent(name) is Tag.find_parent(tag, name)
+        assert tag.find_parent(name, class_="c") is Tag.find_parent(tag, name, class_="c")
