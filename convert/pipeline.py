@@ -26,6 +26,7 @@ from .inputs import (
     InputError,
     Skipped,
     discover,
+    human_size,
 )
 from .model import Diagnostic, Document
 from .model_json import SchemaError, document_from_dict
@@ -39,12 +40,27 @@ __all__ = ["DOCUMENT_SUFFIX", "Input", "InputError", "Job", "Outcome", "Skipped"
            "load_path", "start_workers"]
 
 
+#: A post may hold one tag (counted as its ``<``) per this many bytes of the size cap.
+#: Memory goes with markup, not bytes: converting costs about 0.6-1 KB a tag (a tree
+#: node, model nodes, the exporter's), 6x the bytes for plain text but 50-100x for
+#: posts that are nearly all tags (``bench/bench_post_memory.py``). With the default
+#: 20 MB cap that is 524,288 tags: no accepted post needs more than about 500 MB.
+BYTES_PER_TAG = 40
+
+
+def tag_limit(max_input_size: int | None) -> int | None:
+    """The most tags a post may hold under ``max_input_size`` (None: no limit)."""
+    return None if max_input_size is None else max_input_size // BYTES_PER_TAG
+
+
 def load_bytes(data: bytes, name: str,
-               profiles: Sequence[SiteProfile] | None = None) -> Document:
+               profiles: Sequence[SiteProfile] | None = None,
+               max_input_size: int | None = None) -> Document:
     """A Document from a post's bytes, or from a serialised Document (``*.json``).
 
     ``name`` is the input's file name; it picks the format and names the outputs.
     ``profiles`` are the site profiles to try (default: built-in and the user's).
+    ``max_input_size`` also bounds a post's tags (:data:`BYTES_PER_TAG`).
     Raises :class:`ValueError` (:class:`ReadError`, :class:`SchemaError`) on bad input.
     """
     origin = os.path.basename(name) if name else None
@@ -59,7 +75,14 @@ def load_bytes(data: bytes, name: str,
             return document_from_dict(tree)
         except RecursionError:
             raise SchemaError("not a newsconv document: nested too deeply") from None
-    return normalise(read_post(data), origin=origin, profiles=profiles)
+    raw = read_post(data)
+    limit = tag_limit(max_input_size)
+    if limit is not None and (tags := raw.body.count("<")) > limit:
+        raise ReadError(f"has {tags:,} tags, more than the {limit:,} that --max-input-size "
+                        f"{human_size(max_input_size)} allows (one per {BYTES_PER_TAG} "
+                        "bytes: converting costs up to 1 KB of memory a tag); skipped "
+                        "(raise the limit to convert it)")
+    return normalise(raw, origin=origin, profiles=profiles)
 
 
 def load_input(source: Input, profiles: Sequence[SiteProfile] | None = None,
@@ -67,7 +90,7 @@ def load_input(source: Input, profiles: Sequence[SiteProfile] | None = None,
     """Read and convert one input; every failure becomes an :class:`InputError`."""
     data = source.read_bytes(max_size)
     try:
-        return load_bytes(data, source.name, profiles)
+        return load_bytes(data, source.name, profiles, max_size)
     except (ReadError, SchemaError) as exc:
         raise InputError(source.display, str(exc)) from None
 
@@ -141,7 +164,7 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
         digest = hashlib.sha256(data).hexdigest()
         read = (digest, info.st_size, info.st_mtime_ns) if info is not None else None
         try:
-            doc = load_bytes(data, source.name, job.profiles)
+            doc = load_bytes(data, source.name, job.profiles, job.max_input_size)
         except (ReadError, SchemaError) as exc:
             return Outcome(error=str(exc))
         left_out = job.selection.why_not(doc.metadata) if job.selection else None

@@ -119,6 +119,31 @@ def test_inputs_larger_than_the_cap_are_refused(tmp_path: Path) -> None:
     assert run.returncode == 2 and "--max-input-size big" in run.stderr.decode()
 
 
+def test_posts_of_more_tags_than_the_cap_allows_are_refused(tmp_path: Path) -> None:
+    """Memory goes with markup: a post that is nearly all tags costs 50-100x its size,
+    so the size cap also bounds tags (one per 40 bytes), before anything is parsed."""
+    posts = tmp_path / "posts"
+    good_posts(posts, 2)
+    dense = posts / "dense.md"  # 1.8 MB, under the 20 MB cap, 600,000 tags
+    dense.write_text("\n---\ntitle: dense\n---\n" + "<b>" * 600_000, encoding="utf-8")
+    started = time.monotonic()
+    run = newsconv("to-md", str(posts), "-o", str(tmp_path / "out"))
+    assert time.monotonic() - started < 60  # refused unparsed, not converted
+    assert_no_traceback(run)
+    assert run.returncode == 1
+    [line] = problem_lines(run, dense)
+    assert line.endswith(": has 600,000 tags, more than the 524,288 that --max-input-size "
+                         "20 MB allows (one per 40 bytes: converting costs up to 1 KB of "
+                         "memory a tag); skipped (raise the limit to convert it)")
+    assert len(list((tmp_path / "out").glob("*.md"))) == 2
+    # The limit follows the cap: 1 KB allows 25 tags.
+    small = b"\n---\ntitle: t\n---\n" + b"<br>" * 26
+    run = newsconv("to-json", "-", "--max-input-size", "1K", stdin=small)
+    assert run.returncode == 1 and "has 26 tags, more than the 25" in run.stderr.decode()
+    run = newsconv("to-json", "-", "--max-input-size", "1K", stdin=small[:-4])
+    assert run.returncode == 0, run.stderr.decode()
+
+
 def test_output_problems_are_one_line(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     good_posts(posts, 2)
