@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -79,21 +80,33 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         tiny = work / "tiny.md"
         tiny.write_text("---\ntitle: t\n---\n<p>x</p>\n", encoding="utf-8")
-        def peak(command: str, post: Path) -> float:
-            run = run_measured([*NEWSCONV, command, str(post), "-o", str(work / "out/"),
-                                "--jobs", "1", "--force", "-q"], work / "log", args.timeout)
+
+        def peak(command: str, post: Path) -> float | None:
+            """The command's peak RSS in MB, or None when it refused the post."""
+            out = Path(tempfile.mkdtemp(dir=work))  # nothing of an earlier run in it
+            run = run_measured([*NEWSCONV, command, str(post), "-o", f"{out}/", "--jobs", "1",
+                                "-q"], work / "log", args.timeout)
+            shutil.rmtree(out)
             if run["exit_code"] != 0:
-                print(f"  {post.name}: exit {run['exit_code']}", file=sys.stderr)
+                return None
             return run["tree_peak_rss"] / MB
 
         for command in args.commands:
             base = peak(command, tiny)
+            assert base is not None, "the one-line post failed"
             print(f"{command}: base {base:.0f} MB")
             for shape in args.shapes:
                 for size_mb in args.sizes:
                     post = work / f"{shape}-{size_mb:g}.md"
                     size = make_post(shape, size_mb, post) / MB
                     top = peak(command, post)
+                    if top is None:
+                        said = (work / "log").read_text("utf-8", "replace").strip()
+                        print(f"  {shape:6} {size:5.1f} MB  not converted: "
+                              f"{said.splitlines()[-1] if said else '?'}")
+                        results.append({"command": command, "shape": shape,
+                                        "size_mb": size, "refused": True})
+                        continue
                     ratio = (top - base) / size
                     verdict = "meets" if ratio <= 10 else "MISSES"
                     print(f"  {shape:6} {size:5.1f} MB  peak {top:6.0f} MB  "
