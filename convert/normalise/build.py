@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from ..model import (
     Block,
@@ -144,7 +143,7 @@ class Builder:
         self.refused.append(url)
         return False
 
-    def build(self, root: HtmlElement) -> list[Block]:
+    def build(self, root: etree._Element) -> list[Block]:
         # Elements with a flow breaker somewhere inside, found in one pass (asking each
         # inline element for all its descendants is quadratic in the nesting depth).
         self._holds_breaker: set[etree._Element] = set()

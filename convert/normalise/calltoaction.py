@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
 
@@ -80,7 +79,7 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def block_leaves(root: HtmlElement) -> list[_Leaf]:
+def block_leaves(root: etree._Element) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
     for el in root.iter(*_BLOCKS):
@@ -158,7 +157,7 @@ def _beside_qr_or_button(leaves: list[_Leaf], i: int) -> set[int]:
     return out
 
 
-def _whole_blocks(root: HtmlElement, leaves: list[_Leaf], doomed: set[int]
+def _whole_blocks(root: etree._Element, leaves: list[_Leaf], doomed: set[int]
                   ) -> list[etree._Element]:
     """The doomed leaves, each widened to its wrappers that hold nothing else: no text
     but theirs, and images only beside a call to scan, download or tip (its QR code or
@@ -197,7 +196,7 @@ def _whole_blocks(root: HtmlElement, leaves: list[_Leaf], doomed: set[int]
     return outermost(out)
 
 
-def remove_calls_to_action(root: HtmlElement, ctx: StepContext) -> None:
+def remove_calls_to_action(root: etree._Element, ctx: StepContext) -> None:
     """Remove reward, follow-us, app-download, share and related-post blocks."""
     leaves = block_leaves(root)
     if not leaves:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from ..model import Diagnostic
 from .text import collapse_text
@@ -40,7 +39,7 @@ class StepContext:
         self.diagnostics.append(Diagnostic("change", step, message, count, sample))
 
 
-Step = Callable[[HtmlElement, StepContext], None]
+Step = Callable[[etree._Element, StepContext], None]
 
 
 def remove_all_keeping_tails(elements: Iterable[etree._Element]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext
 
@@ -52,7 +51,7 @@ def lone_image(el: etree._Element) -> etree._Element | None:
     return images[0] if len(images) == 1 else None
 
 
-def attach_captions(root: HtmlElement, ctx: StepContext) -> None:
+def attach_captions(root: etree._Element, ctx: StepContext) -> None:
     """Make caption elements that follow a lone image into that image's figcaption."""
     attached = 0
     for caption in list(root.iter(etree.Element)):

@@ -14,7 +14,6 @@ import re
 
 import webcolors
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext, remove_all_keeping_tails, text_sample
 
@@ -275,7 +274,7 @@ def _visible_descendants(el: etree._Element) -> list[etree._Element]:
     return out
 
 
-def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
+def remove_hidden(root: etree._Element, ctx: StepContext) -> None:
     """Remove elements a reader could not see, and their text."""
     topmost = _outermost_invisible(root)
     # Report first: removed text is gone afterwards.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext, remove_all_keeping_tails, text_sample
 from .figures import CAPTION_MARK, is_caption_element, lone_image
@@ -62,7 +61,7 @@ def _follows_lone_image(el: etree._Element) -> bool:
     return lone_image(previous) is not None
 
 
-def clean_image_text(root: HtmlElement, ctx: StepContext) -> None:
+def clean_image_text(root: etree._Element, ctx: StepContext) -> None:
     """Drop default captions and placeholder ``alt``/``title`` text of images."""
     post_title = str(ctx.metadata.get("title") or "")
     captions = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import (
     StepContext,
@@ -91,7 +90,7 @@ def _remove_ranges(root: etree._Element,
     return samples
 
 
-def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
+def remove_ad_blocks(root: etree._Element, ctx: StepContext) -> None:
     """Remove what lies between ``<!--广告…开始-->`` and ``<!--广告…结束-->`` comments."""
     comments = [c for c in root.iter(etree.Comment) if c.text]
     ranges = []
@@ -130,7 +129,7 @@ def _stands_alone(el: etree._Element) -> bool:
     return not (before or "").strip()
 
 
-def remove_widgets(root: HtmlElement, ctx: StepContext) -> None:
+def remove_widgets(root: etree._Element, ctx: StepContext) -> None:
     """Remove share, reward, QR-code, copy-code and ad widgets, and forms."""
     found = [el for el in root.iter(etree.Element) if el is not root and _is_widget(el)]
     topmost = outermost(found)

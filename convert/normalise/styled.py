@@ -15,7 +15,6 @@ import re
 from itertools import islice
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext
 from .hidden import style_declarations
@@ -49,7 +48,7 @@ def is_styled_bold(el: etree._Element) -> bool:
     return False
 
 
-def bold_from_style(root: HtmlElement, ctx: StepContext) -> None:
+def bold_from_style(root: etree._Element, ctx: StepContext) -> None:
     """Make style-only bold into ``<strong>``."""
     unbolded = 0
     for el in root.iter("b", "strong"):
