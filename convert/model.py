@@ -356,6 +356,11 @@ def _short(value: Any) -> str:
     return repr(value) if len(value) <= 30 else repr(value[:27] + "...")
 
 
+def node_to_dict(node: Any) -> dict[str, Any]:
+    """The JSON-ready form of one node (a block, an inline, metadata)."""
+    return _dump(node)
+
+
 def document_to_dict(doc: Document) -> dict[str, Any]:
     """The JSON-ready form of a document, with ``schema_version`` first."""
     data = _dump(doc)
