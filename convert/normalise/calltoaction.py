@@ -42,6 +42,14 @@ _WIDE = re.compile("[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 def _weight(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
+
+def _light(text: str) -> bool:
+    """``0 < _weight(text) <= _MAX_CTA_WEIGHT``, counting wide characters only when the
+    length alone does not tell (a character weighs one or two)."""
+    if not text or len(text) > _MAX_CTA_WEIGHT:
+        return False
+    return len(text) * 2 <= _MAX_CTA_WEIGHT or _weight(text) <= _MAX_CTA_WEIGHT
+
 #: A list of links this long at an edge is page furniture (related titles, share icons).
 _MAX_LINK_LIST_CHARS = 300
 _BLOCKS = frozenset({
@@ -61,11 +69,14 @@ class _Leaf:
     links_only: bool
     stray: bool = False  # text directly in a wrapper: article text, never removed
     code: bool = False  # code is the author's text, whatever it says
+    _cta: bool | None = None  # is_cta, once known
 
     @property
     def is_cta(self) -> bool:
-        return (not self.stray and not self.code and 0 < _weight(self.text) <= _MAX_CTA_WEIGHT
-                and _CALL_TO_ACTION.search(self.text) is not None)
+        if self._cta is None:
+            self._cta = (not self.stray and not self.code and _light(self.text)
+                         and _CALL_TO_ACTION.search(self.text) is not None)
+        return self._cta
 
     @property
     def is_furniture(self) -> bool:

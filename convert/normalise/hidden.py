@@ -11,6 +11,7 @@ are the last kind; deciding by contrast, not by a list of hex strings, catches
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import webcolors
 from lxml import etree
@@ -32,8 +33,7 @@ _RGB_FUNC = re.compile(r"rgba?\(([^()]*)\)")
 _HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b")
 
 
-def style_declarations(style: str) -> dict[str, str]:
-    """``"a: b; C:d"`` → ``{"a": "b", "c": "d"}`` (later declarations win)."""
+def _parse_style(style: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for declaration in style.split(";"):
         name, sep, value = declaration.partition(":")
@@ -42,8 +42,34 @@ def style_declarations(style: str) -> dict[str, str]:
     return out
 
 
+# Pages repeat a few style strings on thousands of elements: each is parsed once. Only
+# short values are remembered, and only so many, so the memory held across posts stays
+# small whatever the input.
+_CACHE_SIZE = 4096
+_CACHED_CHARS = 500
+_parse_style_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_style)
+
+
+def declarations(style: str) -> dict[str, str]:
+    """:func:`style_declarations`, the same dict for the same string: read it only."""
+    if len(style) > _CACHED_CHARS:
+        return _parse_style(style)
+    return _parse_style_cached(style)
+
+
+def style_declarations(style: str) -> dict[str, str]:
+    """``"a: b; C:d"`` → ``{"a": "b", "c": "d"}`` (later declarations win)."""
+    return dict(declarations(style))
+
+
 def parse_color(value: str) -> tuple[RGB, float] | None:
     """An HTML/CSS colour as ``((r, g, b) in 0..1, alpha)``, or None if unknown."""
+    if len(value) > _CACHED_CHARS:
+        return _parse_color(value)
+    return _parse_color_cached(value)
+
+
+def _parse_color(value: str) -> tuple[RGB, float] | None:
     value = value.strip().lower()
     if not value:
         return None
@@ -81,6 +107,10 @@ def parse_color(value: str) -> tuple[RGB, float] | None:
     return (rgb.red / 255, rgb.green / 255, rgb.blue / 255), alpha
 
 
+_parse_color_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_color)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)  # a few colours, asked about again and again
 def _luminance(rgb: RGB) -> float:
     def linear(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -102,14 +132,27 @@ def _blend(color: tuple[RGB, float], background: RGB) -> RGB:
 
 
 def _own_background(el: etree._Element) -> tuple[RGB, float] | None:
-    style = style_declarations(el.get("style") or "")
+    style = el.get("style")
+    bgcolor = el.get("bgcolor")
+    if not style and not bgcolor:
+        return None
+    if len(style or "") + len(bgcolor or "") > _CACHED_CHARS:
+        return _background_from(style, bgcolor)
+    return _background_from_cached(style, bgcolor)
+
+
+def _background_from(style: str | None, bgcolor: str | None) -> tuple[RGB, float] | None:
+    """The background colour a ``style`` and a ``bgcolor`` attribute set, if any."""
+    declared = declarations(style or "")
     for key in ("background-color", "background"):
-        for token in _color_tokens(style.get(key, "")):
+        for token in _color_tokens(declared.get(key, "")):
             color = parse_color(token)
             if color is not None:
                 return color
-    bgcolor = el.get("bgcolor")
     return parse_color(bgcolor) if bgcolor else None
+
+
+_background_from_cached = lru_cache(maxsize=_CACHE_SIZE)(_background_from)
 
 
 def _color_tokens(value: str) -> list[str]:
@@ -164,15 +207,17 @@ def _colour_invisible(el: etree._Element, value: str | None) -> bool:
 
 
 def _own_colour(el: etree._Element) -> str | None:
-    style = style_declarations(el.get("style") or "") if el.get("style") else {}
-    return style.get("color") or (el.get("color") if el.tag == "font" else None)
+    style = el.get("style")
+    color = declarations(style).get("color") if style else None
+    return color or (el.get("color") if el.tag == "font" else None)
 
 
 def hidden_by_attributes(el: etree._Element) -> bool:
     """Hidden whatever its content: the ``hidden`` attribute or CSS that hides boxes."""
     if el.get("hidden") is not None:
         return True
-    return bool(el.get("style")) and _hidden_by_css(style_declarations(el.get("style")))
+    style = el.get("style")
+    return bool(style) and _hidden_by_css(declarations(style))
 
 
 def is_invisible(el: etree._Element) -> bool:

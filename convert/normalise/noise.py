@@ -8,6 +8,7 @@ buttons, never by guessing from article text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -43,50 +44,59 @@ WIDGET_LABELS = frozenset({
 _LABEL_TAGS = frozenset({"span", "a", "button", "div", "i", "small", "em", "b", "p", "label"})
 
 
+def _events_after(node: etree._Element, root: etree._Element
+                  ) -> Iterator[tuple[str, etree._Element]]:
+    """The :func:`~convert.normalise.context.iter_events` of ``root`` that follow
+    ``("end", node)``, without walking what comes before ``node``."""
+    el = node
+    while el is not root:
+        if el.tail:
+            yield "tail", el
+        sibling = el.getnext()
+        while sibling is not None:
+            yield from iter_events(sibling)
+            if sibling.tail:  # iter_events leaves out its own root's tail
+                yield "tail", sibling
+            sibling = sibling.getnext()
+        el = el.getparent()
+        yield "end", el
+
+
 def _remove_ranges(root: etree._Element,
                    ranges: list[tuple[etree._Element, etree._Element]]) -> list[str]:
-    """Remove everything between each (start, end) pair of nodes in document order, in
-    one walk over the tree (pairs in document order, not overlapping); returns the
-    removed text of each range."""
-    ends = {start: end for start, end in ranges}
-    current_end: etree._Element | None = None  # set while inside a range
-    opened: set[etree._Element] = set()
-    removed_text: list[str] = []
-    to_remove: list[etree._Element] = []
-    samples: list[str] = []
+    """Remove everything between each (start, end) pair of nodes in document order
+    (pairs in document order, not overlapping); returns the removed text of each range.
 
-    def finish() -> None:
+    Each range is walked from its start on, not the tree from its root: text is cut
+    while walking, a range's elements when the range closes (the walk has passed all
+    of their events by then). Nothing a walk changes lies after its range, so the
+    events of the next one are what a walk of the whole tree would give.
+    """
+    samples: list[str] = []
+    for start, end in ranges:
+        opened: set[etree._Element] = set()
+        removed_text: list[str] = []
+        to_remove: list[etree._Element] = []
+        for kind, el in _events_after(start, root):
+            if el is end and kind == "start":
+                break
+            if kind == "start":
+                opened.add(el)
+            elif kind == "end" and el in opened:
+                if el.getparent() not in opened:  # else an opened ancestor goes with it
+                    to_remove.append(el)
+            elif kind == "text" and el not in opened:  # text of an ancestor, after the start
+                removed_text.append(el.text or "")
+                el.text = None
+            elif kind == "tail":
+                removed_text.append(el.tail or "")
+                el.tail = None
+        else:  # the end was not found after the start: nothing is removed
+            continue
         for el in to_remove:
             removed_text.append("".join(el.itertext()))
             el.getparent().remove(el)
         samples.append(" | ".join(t for t in removed_text if t.strip()))
-        opened.clear()
-        removed_text.clear()
-        to_remove.clear()
-
-    # The events are listed first: text is cut while walking, a range's elements when
-    # the range closes (the walk has passed all of their events by then).
-    events = list(iter_events(root))
-    for kind, el in events:
-        if current_end is None:
-            if kind == "end" and el in ends:
-                current_end = ends[el]
-            continue
-        if el is current_end and kind == "start":
-            finish()
-            current_end = None
-            continue
-        if kind == "start":
-            opened.add(el)
-        elif kind == "end" and el in opened:
-            if el.getparent() not in opened:  # else an opened ancestor goes with it
-                to_remove.append(el)
-        elif kind == "text" and el not in opened:  # text of an ancestor, after the start
-            removed_text.append(el.text or "")
-            el.text = None
-        elif kind == "tail":
-            removed_text.append(el.tail or "")
-            el.tail = None
     return samples
 
 

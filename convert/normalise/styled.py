@@ -17,7 +17,7 @@ from itertools import islice
 from lxml import etree
 
 from .context import StepContext
-from .hidden import style_declarations
+from .hidden import declarations
 
 _BOLD_WEIGHT = re.compile(r"^(?:bold|bolder|[6-9]00)\s*(?:!important)?$", re.I)
 _NORMAL_WEIGHT = re.compile(r"^(?:normal|lighter|[1-4]00)\s*(?:!important)?$", re.I)
@@ -40,7 +40,7 @@ def is_styled_bold(el: etree._Element) -> bool:
     for name, value in el.attrib.items():
         name = name.lower()
         if name == "style":
-            weight = style_declarations(value).get("font-weight", "")
+            weight = declarations(value).get("font-weight", "")
             if _BOLD_WEIGHT.match(weight.strip()):
                 return True
         elif name.endswith("style") and _BOLD_WORD.search(value):
@@ -52,7 +52,7 @@ def bold_from_style(root: etree._Element, ctx: StepContext) -> None:
     """Make style-only bold into ``<strong>``."""
     unbolded = 0
     for el in root.iter("b", "strong"):
-        weight = style_declarations(el.get("style") or "").get("font-weight", "")
+        weight = declarations(el.get("style") or "").get("font-weight", "")
         if el.get("style") and _NORMAL_WEIGHT.match(weight.strip()):
             el.tag = "span"
             unbolded += 1

@@ -1,0 +1,184 @@
+"""The normaliser's fast paths answer what the plain way of computing does.
+
+Each speed-up (a translate table for counting scripts, caches of parsed style strings,
+a length bound before counting wide characters, ...) is compared here with the simple
+computation it replaced, on generated input.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convert.normalise import calltoaction, hidden, metadata
+from convert.normalise.metadata import _PAIRS, detect_language
+
+# ---------------------------------------------------------------- script counting
+
+_SCRIPT_SAMPLES = st.text(alphabet=st.one_of(
+    st.sampled_from([c for pair in _PAIRS for c in pair]),  # simplified/traditional-only
+    st.characters(min_codepoint=0x3000, max_codepoint=0x9fff),  # kana, Han, CJK punctuation
+    st.characters(min_codepoint=0xac00, max_codepoint=0xffff),  # Hangul, compatibility, forms
+    st.characters(min_codepoint=0, max_codepoint=0x2fff),  # Latin ... Thai, controls
+    st.characters(min_codepoint=0x10000, max_codepoint=0x3ffff),  # emoji, Han extensions
+    st.sampled_from(["\U00020000", "\U0003134f", "\U00031350", "\x01", "\x0b"]),  # edges
+), max_size=300)
+
+
+@given(_SCRIPT_SAMPLES)
+@settings(max_examples=300, deadline=None)
+def test_script_counts_are_the_regex_counts(text: str) -> None:
+    """The translate-table count of letters by script is what one regex per script
+    finds (characters beyond the BMP, the table's own codes and Han sets included)."""
+    counts, simplified, traditional = metadata._script_counts(text)
+    assert counts == {name: len(rx.findall(text)) for name, rx in metadata._SCRIPTS.items()}
+    assert simplified == len(metadata._SIMPLIFIED.findall(text))
+    assert traditional == len(metadata._TRADITIONAL.findall(text))
+
+
+def test_script_table_in_use() -> None:
+    """The scripts do not overlap, so the table is used (not the regex fallback)."""
+    assert metadata._TABLE is not None and len(metadata._TABLE) == 0x10000
+    assert detect_language("這個問題") is None  # too short to tell
+    assert detect_language("这个问题说来话长" * 5) == "zh-Hans"
+    assert detect_language("這個問題說來話長" * 5) == "zh-Hant"
+    assert detect_language("𠀀𠀁𠀂𠀃" * 10) == "zh"  # Han beyond the BMP counts
+
+
+# ---------------------------------------------------------------- calls to action
+
+
+@given(st.text(alphabet=st.sampled_from("a 1中ｱ\u3000한。"), max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_light_is_the_weight_bound(text: str) -> None:
+    assert calltoaction._light(text) == (0 < calltoaction._weight(text)
+                                         <= calltoaction._MAX_CTA_WEIGHT)
+
+
+# ---------------------------------------------------------------- style attributes
+
+
+def test_style_parses_are_shared_but_callers_get_their_own() -> None:
+    mine = hidden.style_declarations("COLOR: Red !important; display:none")
+    assert mine == {"color": "red", "display": "none"}
+    mine["color"] = "blue"  # a caller's change reaches no other caller
+    assert hidden.style_declarations("COLOR: Red !important; display:none")["color"] == "red"
+    assert hidden.declarations("color:red") is hidden.declarations("color:red")
+    long = "color: #fff;" * 100  # too long to be remembered: parsed each time
+    assert hidden.declarations(long) == {"color": "#fff"}
+    assert hidden.declarations(long) is not hidden.declarations(long)
+
+
+@given(st.text(alphabet=st.sampled_from("#0fFa(),rgb ;:%./-"), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_parse_color_cached_is_parse_color(value: str) -> None:
+    assert hidden.parse_color(value) == hidden._parse_color(value)
+    assert hidden.parse_color(value * 40) == hidden._parse_color(value * 40)
+
+
+# ---------------------------------------------------------------- ad ranges
+
+
+def _remove_ranges_whole_walk(root, ranges):  # noqa: ANN001, ANN202
+    """The former _remove_ranges: one walk over every event of the tree."""
+    from convert.normalise.context import iter_events
+
+    ends = {start: end for start, end in ranges}
+    current_end = None
+    opened: set = set()
+    removed_text: list[str] = []
+    to_remove: list = []
+    samples: list[str] = []
+
+    def finish() -> None:
+        for el in to_remove:
+            removed_text.append("".join(el.itertext()))
+            el.getparent().remove(el)
+        samples.append(" | ".join(t for t in removed_text if t.strip()))
+        opened.clear()
+        removed_text.clear()
+        to_remove.clear()
+
+    for kind, el in list(iter_events(root)):
+        if current_end is None:
+            if kind == "end" and el in ends:
+                current_end = ends[el]
+            continue
+        if el is current_end and kind == "start":
+            finish()
+            current_end = None
+            continue
+        if kind == "start":
+            opened.add(el)
+        elif kind == "end" and el in opened:
+            if el.getparent() not in opened:
+                to_remove.append(el)
+        elif kind == "text" and el not in opened:
+            removed_text.append(el.text or "")
+            el.text = None
+        elif kind == "tail":
+            removed_text.append(el.tail or "")
+            el.tail = None
+    return samples
+
+
+@st.composite
+def _soup(draw, depth: int = 0) -> str:  # noqa: ANN001
+    """HTML with ad start and end comments anywhere, elements nested a few levels."""
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["text", "start", "end", "other", "el", "el"]))
+        if kind == "text":
+            parts.append(draw(st.sampled_from(["a", "bb ", " ", "广告词", "\n"])))
+        elif kind == "start":
+            parts.append("<!-- 广告开始 -->")
+        elif kind == "end":
+            parts.append("<!--广告结束-->")
+        elif kind == "other":
+            parts.append("<!-- note -->")
+        elif depth < 4:
+            tag = draw(st.sampled_from(["div", "p", "span", "b", "ins"]))
+            parts.append(f"<{tag}>{draw(_soup(depth + 1))}</{tag}>")
+    return "".join(parts)
+
+
+@given(st.data())
+@settings(max_examples=400, deadline=None)
+def test_ad_ranges_walked_from_their_start_remove_what_a_whole_walk_did(data) -> None:  # noqa: ANN001
+    import copy
+
+    from lxml import etree
+
+    from convert.normalise import noise
+    from convert.normalise.html import parse_body
+    from convert.normalise.steps import StepContext
+
+    body = data.draw(_soup())
+    root = parse_body(body)
+    expected_root = copy.deepcopy(root)
+    comments = [c for c in expected_root.iter(etree.Comment) if c.text]
+    ranges, pending = [], None
+    for comment in comments:
+        text = comment.text.strip()
+        if noise._AD_START.search(text):
+            pending = comment
+        elif noise._AD_END.search(text) and pending is not None:
+            ranges.append((pending, comment))
+            pending = None
+    # A comment inside a range makes both fail alike (itertext() of a comment raises:
+    # a known bug, left as it is here, which only keeps the behaviour).
+    try:
+        expected = _remove_ranges_whole_walk(expected_root, ranges) if ranges else []
+    except ValueError:
+        with pytest.raises(ValueError):
+            noise.remove_ad_blocks(root, StepContext())
+        return
+    ctx = StepContext()
+    noise.remove_ad_blocks(root, ctx)
+    assert etree.tostring(root, encoding="unicode") == etree.tostring(expected_root,
+                                                                      encoding="unicode")
+    expected_ctx = StepContext()
+    expected_ctx.report("remove_ad_blocks", "removed comment-delimited ad blocks", len(ranges),
+                        " | ".join(expected) or None)
+    assert ctx.diagnostics == expected_ctx.diagnostics
