@@ -22,7 +22,7 @@ PHASES = (  # label, file suffix, function name: cumulative time shown as a shar
     ("  reader (read_post)", "convert/reader.py", "read_post"),
     ("  normalise", "convert/normalise/__init__.py", "normalise"),
     ("  JSON export (JsonExporter.export)", "convert/exporters/json.py", "export"),
-    ("    document_to_dict", "convert/model.py", "document_to_dict"),
+    ("    document_to_dict", "convert/model_json.py", "document_to_dict"),
     ("    json.dumps", "json/__init__.py", "dumps"),
     ("writing outputs (write_files)", "convert/writers.py", "write_files"),
     ("  atomic_write_with", "convert/output.py", "atomic_write_with"),

@@ -27,7 +27,8 @@ from .inputs import (
     Skipped,
     discover,
 )
-from .model import Diagnostic, Document, SchemaError, document_from_dict
+from .model import Diagnostic, Document
+from .model_json import SchemaError, document_from_dict
 from .normalise import normalise
 from .normalise.profiles import SiteProfile
 from .reader import ReadError, read_post

@@ -24,11 +24,9 @@ from convert.model import (
     Strong,
     Table,
     Text,
-    document_from_dict,
-    document_to_dict,
     inline_text,
-    json_schema,
 )
+from convert.model_json import document_from_dict, document_to_dict, json_schema
 from convert.normalise import normalise
 from convert.normalise.build import Builder
 from convert.normalise.html import parse_body, protect_code

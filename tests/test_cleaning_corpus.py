@@ -23,7 +23,8 @@ from lxml import etree, html
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
-from convert.model import Document, document_to_dict
+from convert.model import Document
+from convert.model_json import document_to_dict
 from convert.pipeline import load_path
 from convert.reader import read_post
 

@@ -23,7 +23,8 @@ from markdown_it import MarkdownIt
 from convert.exporters.epub import EpubExporter
 from convert.exporters.epub.options import EpubOptions
 from convert.exporters.markdown import to_markdown
-from convert.model import CodeBlock, document_to_dict
+from convert.model import CodeBlock
+from convert.model_json import document_to_dict
 from convert.normalise import normalise
 from convert.normalise.precode import protect_code
 from convert.pipeline import load_path

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from epubchecker import problems
 
-from convert.model import json_schema
+from convert.model_json import json_schema
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef\u3000-\u303f"
 CJK_SPACE_CJK = re.compile(f"[{CJK}] +[{CJK}]")

@@ -51,14 +51,11 @@ from convert.model import (
     Metadata,
     Paragraph,
     Quote,
-    SchemaError,
     Table,
     TableCell,
     Text,
-    document_from_dict,
-    document_to_dict,
-    json_schema,
 )
+from convert.model_json import SchemaError, document_from_dict, document_to_dict, json_schema
 from convert.normalise import normalise
 from convert.reader import RawPost
 from convert.render import render_blocks

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from strategies import documents
 
 from convert.exporters.json import to_json_bytes
-from convert.model import Document, Metadata, Paragraph, Text, document_to_dict
+from convert.model import Document, Metadata, Paragraph, Text
+from convert.model_json import document_to_dict
 from convert.sanitise import safe_document
 
 

@@ -206,7 +206,7 @@ def test_golden_math_books_pass_epubcheck(tmp_path: Path) -> None:
 
 
 def test_math_survives_json_and_converts_to_the_same_markdown() -> None:
-    from convert.model import document_from_dict, document_to_dict
+    from convert.model_json import document_from_dict, document_to_dict
     from convert.pipeline import load_path
 
     for case in sorted((Path(__file__).parent / "golden").glob("7[1-4]-*")):

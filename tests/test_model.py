@@ -18,7 +18,6 @@ from strategies import documents
 
 import convert.model as model
 from convert.model import (
-    SCHEMA_VERSION,
     Code,
     CodeBlock,
     Diagnostic,
@@ -36,7 +35,6 @@ from convert.model import (
     Paragraph,
     Quote,
     Rule,
-    SchemaError,
     Strikeout,
     Strong,
     Subscript,
@@ -44,9 +42,13 @@ from convert.model import (
     Table,
     TableCell,
     Text,
+    inline_text,
+)
+from convert.model_json import (
+    SCHEMA_VERSION,
+    SchemaError,
     document_from_dict,
     document_to_dict,
-    inline_text,
     json_schema,
 )
 

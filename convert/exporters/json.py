@@ -14,7 +14,8 @@ from dataclasses import replace
 
 import orjson
 
-from ..model import Document, document_to_dict, node_to_dict
+from ..model import Document
+from ..model_json import document_to_dict, node_to_dict
 from ..sanitise import safe_document
 from . import Exporter, ExportOptions
 

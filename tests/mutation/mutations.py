@@ -70,7 +70,7 @@ MUTATIONS: list[Mutation] = [
              "removed_text = _remove_text(root, profile.remove_text)", "removed_text = []",
              ("test_cleaning.py", "test_cleaning_corpus.py", "test_golden.py")),
     Mutation("schema-version", "schema_version left out of the JSON",
-             "convert/model.py", 'return {"schema_version": SCHEMA_VERSION, **data}',
+             "convert/model_json.py", 'return {"schema_version": SCHEMA_VERSION, **data}',
              "return dict(data)",
              ("test_model.py", "test_corpus.py", "test_golden.py")),
 ]
