@@ -182,3 +182,102 @@ def test_ad_ranges_walked_from_their_start_remove_what_a_whole_walk_did(data) ->
     expected_ctx.report("remove_ad_blocks", "removed comment-delimited ad blocks", len(ranges),
                         " | ".join(expected) or None)
     assert ctx.diagnostics == expected_ctx.diagnostics
+
+
+# ---------------------------------------------------------------- whitespace
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\r\f\v\u3000\u00a0a中"), max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_collapse_is_one_run_at_a_time(text: str) -> None:
+    """Two fixed substitutions collapse each whitespace run as the per-run callback did."""
+    import re
+
+    from convert.normalise.text import _collapse
+
+    expected = re.sub(r"[ \t\n\r\f\v]+", lambda m: "\n" if "\n" in m.group() else " ", text)
+    assert _collapse(text) == expected
+
+
+def test_collapse_stays_linear_on_long_runs() -> None:
+    import time
+
+    from convert.normalise.text import _collapse
+
+    for run in (" ", "\t", " \t"):
+        text = run * 200_000 + "x\n"  # a newline after a long run without one
+        start = time.perf_counter()
+        assert _collapse(text) == " x\n"
+        assert time.perf_counter() - start < 1.0
+
+
+# ---------------------------------------------------------------- paragraphs
+
+_PENDING = st.lists(st.one_of(
+    st.text(alphabet=st.sampled_from(" \n\t\u3000\u00a0x中"), max_size=6).map(
+        lambda t: ("text", t)),
+    st.sampled_from(["br", "break", "line", "p_line", "strong", "code"]),
+), max_size=8)
+
+
+def _pending_nodes(spec: list) -> list:  # noqa: ANN001
+    """Fresh pending nodes (texts are changed by a flush); the markers are the shared
+    ones, which are told apart by identity."""
+    from convert.model import Code, LineBreak, Strong, Text
+    from convert.normalise import lines
+
+    nodes = {"br": LineBreak, "break": lambda: lines.BREAK, "line": lambda: lines.LINE,
+             "p_line": lambda: lines.P_LINE, "strong": lambda: Strong([Text(" ")]),
+             "code": lambda: Code("x")}
+    return [Text(n[1]) if isinstance(n, tuple) else nodes[n]() for n in spec]
+
+
+@given(_PENDING)
+@settings(max_examples=500, deadline=None)
+def test_flush_skips_only_what_makes_no_paragraph(spec: list) -> None:  # noqa: ANN001
+    """A flush that skips whitespace-and-break runs gives the blocks the full one does."""
+    from convert.normalise.build import _Flow
+
+    fast, full = _Flow(), _Flow()
+    fast.pending, full.pending = _pending_nodes(spec), _pending_nodes(spec)
+    fast.flush()
+    full._flush_paragraphs()
+    assert fast.blocks == full.blocks and fast.pending == full.pending == []
+
+
+# ---------------------------------------------------------------- hidden text
+
+
+@st.composite
+def _coloured(draw, depth: int = 0) -> str:  # noqa: ANN001
+    """Nested elements with (translucent) backgrounds and faint or plain colours."""
+    colours = ["#fff", "#f8f8f8", "#000", "rgba(0,0,0,0.5)", "rgba(255,0,0,.3)", "transparent",
+               "#999", "white", "#80808080"]
+    parts = []
+    for _ in range(draw(st.integers(0, 3))):
+        if depth >= 4 or draw(st.booleans()):
+            parts.append(draw(st.sampled_from(["x", "字 ", ""])))
+            continue
+        style = []
+        if draw(st.booleans()):
+            style.append(f"background: {draw(st.sampled_from(colours))}")
+        if draw(st.booleans()):
+            style.append(f"color: {draw(st.sampled_from(colours))}")
+        attrs = f' style="{";".join(style)}"' if style else ""
+        if draw(st.booleans()):
+            attrs += f' bgcolor="{draw(st.sampled_from(colours))}"'
+        tag = draw(st.sampled_from(["div", "span", "font", "p"]))
+        parts.append(f"<{tag}{attrs}>{draw(_coloured(depth + 1))}</{tag}>")
+    return "".join(parts)
+
+
+@given(_coloured())
+@settings(max_examples=300, deadline=None)
+def test_background_carried_down_is_background_of(body: str) -> None:
+    """The background carried from the root down to each invisible element is exactly
+    (bit for bit) what background_of computes walking up from it."""
+    from convert.normalise.html import parse_body
+
+    root = parse_body(body)
+    for el, background in hidden._outermost_invisible(root):
+        assert background == hidden.background_of(el)

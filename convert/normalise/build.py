@@ -46,7 +46,7 @@ from .codeblock import code_block
 from .lines import BREAK as _BREAK
 from .lines import LINE as _LINE
 from .lines import P_LINE as _P_LINE
-from .lines import ParagraphBreak, Pending, resolve_source_lines
+from .lines import ParagraphBreak, Pending, SourceLine, resolve_source_lines
 from .math import MATH_TAG
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
@@ -91,6 +91,14 @@ class _Flow:
     pending: list[Pending] = field(default_factory=list)
 
     def flush(self) -> None:
+        if not any(map(_may_show, self.pending)):
+            # Nothing but whitespace and breaks (half the flushes: between paragraphs):
+            # the paragraphs made of it would all be empty.
+            self.pending = []
+            return
+        self._flush_paragraphs()
+
+    def _flush_paragraphs(self) -> None:
         run: list[Inline] = []
         for node in resolve_source_lines(self.pending) + [_BREAK]:
             if isinstance(node, ParagraphBreak):
@@ -107,6 +115,14 @@ class _Flow:
         self.flush()
         if block is not None:
             self.blocks.append(block)
+
+
+def _may_show(node: Pending) -> bool:
+    """Whether a pending node can make a paragraph visible: anything but a line or
+    paragraph break, a source line marker or whitespace-only text."""
+    if isinstance(node, Text):
+        return bool(node.text.strip())
+    return not isinstance(node, (LineBreak, ParagraphBreak, SourceLine))
 
 
 def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:

@@ -212,12 +212,22 @@ def _own_colour(el: etree._Element) -> str | None:
     return color or (el.get("color") if el.tag == "font" else None)
 
 
+def _style_hides(style: str) -> bool:
+    return _hidden_by_css(declarations(style))
+
+
+_style_hides_cached = lru_cache(maxsize=_CACHE_SIZE)(_style_hides)
+
+
 def hidden_by_attributes(el: etree._Element) -> bool:
     """Hidden whatever its content: the ``hidden`` attribute or CSS that hides boxes."""
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
-    return bool(style) and _hidden_by_css(declarations(style))
+    if not style:
+        return False
+    return (_style_hides(style) if len(style) > _CACHED_CHARS
+            else _style_hides_cached(style))
 
 
 def is_invisible(el: etree._Element) -> bool:
@@ -237,7 +247,13 @@ def _invisible_on(el: etree._Element, background: RGB) -> bool:
         return True
     value = _own_colour(el)
     color = parse_color(value) if value else None
-    return color is not None and contrast(_blend(color, background), background) < MIN_CONTRAST
+    return color is not None and _faint(color, background)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)  # a page has few colours and backgrounds
+def _faint(color: tuple[RGB, float], background: RGB) -> bool:
+    """Whether text of ``color`` on ``background`` is under :data:`MIN_CONTRAST`."""
+    return contrast(_blend(color, background), background) < MIN_CONTRAST
 
 
 # Only these can hide their content: the rest of the tree is never asked about itself.
@@ -287,11 +303,13 @@ class _Backgrounds:
         return background, covered
 
 
-def _outermost_invisible(root: etree._Element) -> list[etree._Element]:
-    """Invisible elements not inside another one, in document order.
+def _outermost_invisible(root: etree._Element) -> list[tuple[etree._Element, RGB]]:
+    """Invisible elements not inside another one, in document order, each with the
+    background its content sits on.
 
     Only elements that can hide anything are asked (an XPath finds them); the
-    background behind each is carried down from the root once.
+    background behind each is carried down from the root once. (What it gives equals
+    :func:`background_of`: blending an opaque colour over anything gives that colour.)
     """
     backgrounds = _Backgrounds(root)
     found = []
@@ -299,17 +317,19 @@ def _outermost_invisible(root: etree._Element) -> list[etree._Element]:
         behind, covered = backgrounds.behind(el)
         if covered:
             continue
-        if _invisible_on(el, _background_over(el, behind)):
-            found.append(el)  # what is inside goes with it
+        background = _background_over(el, behind)
+        if _invisible_on(el, background):
+            found.append((el, background))  # what is inside goes with it
             backgrounds.found.add(el)
     return found
 
 
-def _visible_descendants(el: etree._Element) -> list[etree._Element]:
-    """Descendants of an invisibly coloured element that set a visible colour of their
-    own (colour is inherited, so they show)."""
+def _visible_descendants(el: etree._Element, background: RGB) -> list[etree._Element]:
+    """Descendants of an invisibly coloured element (whose content sits on
+    ``background``) that set a visible colour of their own (colour is inherited, so
+    they show)."""
     out = []
-    stack = _children_on(el, background_of(el))
+    stack = _children_on(el, background)
     while stack:
         child, behind = stack.pop()
         background = _background_over(child, behind)
@@ -321,12 +341,13 @@ def _visible_descendants(el: etree._Element) -> list[etree._Element]:
 
 def remove_hidden(root: etree._Element, ctx: StepContext) -> None:
     """Remove elements a reader could not see, and their text."""
-    topmost = _outermost_invisible(root)
+    found = _outermost_invisible(root)
+    topmost = [el for el, _ in found]
     # Report first: removed text is gone afterwards.
     sample = text_sample(topmost)
     removed = []
-    for el in topmost:
-        keep = [] if hidden_by_attributes(el) else _visible_descendants(el)
+    for el, background in found:
+        keep = [] if hidden_by_attributes(el) else _visible_descendants(el, background)
         if keep:
             _strip_invisible_text(el, keep)
         else:
