@@ -281,3 +281,70 @@ def test_background_carried_down_is_background_of(body: str) -> None:
     root = parse_body(body)
     for el, background in hidden._outermost_invisible(root):
         assert background == hidden.background_of(el)
+
+
+# ---------------------------------------------------------------- removal
+
+
+def _remove_rebuilding_every_text(elements) -> None:  # noqa: ANN001
+    """The former remove_all_keeping_tails: every kept child's tail is set again."""
+    doomed = set(elements)
+    parents = dict.fromkeys(el.getparent() for el in doomed)
+    parents.pop(None, None)
+
+    def put(parent, holder, text) -> None:  # noqa: ANN001
+        if holder is None:
+            parent.text = text or None
+        else:
+            holder.tail = text or None
+
+    for parent in parents:
+        holder = None
+        texts = [parent.text or ""]
+        for child in list(parent):
+            if child in doomed:
+                texts.append(child.tail or "")
+                parent.remove(child)
+                continue
+            put(parent, holder, "".join(texts))
+            holder, texts = child, [child.tail or ""]
+        put(parent, holder, "".join(texts))
+
+
+@st.composite
+def _tree_and_picks(draw):  # noqa: ANN001, ANN202
+    def soup(depth: int) -> str:
+        parts = []
+        for _ in range(draw(st.integers(0, 4))):
+            kind = draw(st.sampled_from(["text", "comment", "el", "el"]))
+            if kind == "text":
+                parts.append(draw(st.sampled_from(["a", " b ", "字", "\n"])))
+            elif kind == "comment":
+                parts.append("<!--c-->")
+            elif depth < 3:
+                tag = draw(st.sampled_from(["div", "p", "span", "b"]))
+                parts.append(f"<{tag}>{soup(depth + 1)}</{tag}>")
+        return "".join(parts)
+
+    body = soup(0)
+    return body, draw(st.lists(st.integers(0, 40), max_size=10))
+
+
+@given(_tree_and_picks())
+@settings(max_examples=400, deadline=None)
+def test_removal_touches_only_texts_next_to_removed_elements(case) -> None:  # noqa: ANN001
+    import copy
+
+    from lxml import etree
+
+    from convert.normalise.context import remove_all_keeping_tails
+    from convert.normalise.html import parse_body
+
+    body, picks = case
+    root = parse_body(body)
+    other = copy.deepcopy(root)
+    nodes, other_nodes = list(root.iter())[1:], list(other.iter())[1:]  # not the body
+    chosen = [i % len(nodes) for i in picks] if nodes else []
+    remove_all_keeping_tails(nodes[i] for i in chosen)
+    _remove_rebuilding_every_text(other_nodes[i] for i in chosen)
+    assert etree.tostring(root, encoding="unicode") == etree.tostring(other, encoding="unicode")

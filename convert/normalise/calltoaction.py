@@ -90,6 +90,12 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
+def _text_of(el: etree._Element) -> str:
+    """``"".join(el.itertext())``; an element without children (most paragraphs) is
+    answered without making an iterator."""
+    return (el.text or "") if len(el) == 0 else "".join(el.itertext())
+
+
 def block_leaves(root: etree._Element) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
@@ -105,11 +111,17 @@ def block_leaves(root: etree._Element) -> list[_Leaf]:
             # child holding no block (each inline child is read by its parent alone)
             stray = (el.text or "").strip() or any(
                 (c.tail or "").strip() or (c.tag not in _BLOCKS and c not in holds_block
-                                           and "".join(c.itertext()).strip())
+                                           and _text_of(c).strip())
                 for c in el if isinstance(c.tag, str))
             if stray:
                 out.append(_Leaf(el, "x", 0, False, stray=True))
         elif el is not root and el.tag in _BLOCKS:
+            if len(el) == 0:  # text only (most paragraphs): no images, links or code
+                text = _collapsed(el.text or "")
+                if text:
+                    out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], 0, False,
+                                     code=el.tag == "pre"))
+                continue
             text = _collapsed("".join(el.itertext()))
             images = sum(1 for _ in el.iter("img", "button", "svg"))
             if text or images:
@@ -121,8 +133,12 @@ def block_leaves(root: etree._Element) -> list[_Leaf]:
                                  code=el.tag == "pre" or el.find(".//code") is not None))
     # images not inside any leaf block (straight in a wrapper)
     # leaves hold no blocks, so none is inside another: this walk is linear
-    in_leaf = {img for leaf in out if not leaf.stray for img in leaf.el.iter("img")}
-    out += [_Leaf(img, "", 1, False) for img in root.iter("img") if img not in in_leaf]
+    in_leaf = {img for leaf in out if not leaf.stray and leaf.images
+               for img in leaf.el.iter("img")}
+    loose = [_Leaf(img, "", 1, False) for img in root.iter("img") if img not in in_leaf]
+    if not loose:
+        return out  # found walking the tree: in document order already
+    out += loose
     # document order of the leaves only (a map of every element would hold a proxy for
     # each: tens of MB on a long post)
     wanted = {leaf.el for leaf in out}

@@ -54,15 +54,22 @@ def remove_all_keeping_tails(elements: Iterable[etree._Element]) -> None:
     parents.pop(None, None)
     for parent in parents:
         holder: etree._Element | None = None  # None: the text goes to parent.text
-        texts = [parent.text or ""]
+        # The text after holder and the tails of the removed children that follow it;
+        # None while no child after holder was removed (its text is then left alone).
+        texts: list[str] | None = None
         for child in list(parent):
             if child in doomed:
+                if texts is None:
+                    texts = [(parent.text if holder is None else holder.tail) or ""]
                 texts.append(child.tail or "")
-                parent.remove(child)
+                parent.remove(child)  # its tail goes with it
                 continue
+            if texts is not None:
+                _set_text_after(parent, holder, "".join(texts))
+                texts = None
+            holder = child
+        if texts is not None:
             _set_text_after(parent, holder, "".join(texts))
-            holder, texts = child, [child.tail or ""]
-        _set_text_after(parent, holder, "".join(texts))
 
 
 def _set_text_after(parent: etree._Element, holder: etree._Element | None, text: str) -> None:
