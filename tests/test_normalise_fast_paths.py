@@ -348,3 +348,102 @@ def test_removal_touches_only_texts_next_to_removed_elements(case) -> None:  # n
     remove_all_keeping_tails(nodes[i] for i in chosen)
     _remove_rebuilding_every_text(other_nodes[i] for i in chosen)
     assert etree.tostring(root, encoding="unicode") == etree.tostring(other, encoding="unicode")
+
+
+@given(_tree_and_picks())
+@settings(max_examples=200, deadline=None)
+def test_text_of_is_itertext(case) -> None:  # noqa: ANN001
+    from lxml import etree
+
+    from convert.normalise.context import text_of
+    from convert.normalise.html import parse_body
+
+    root = parse_body(case[0])
+    for el in root.iter(etree.Element):
+        assert text_of(el) == "".join(el.itertext())
+    for comment in root.iter(etree.Comment):  # as itertext() does, it refuses comments
+        with pytest.raises(ValueError):
+            text_of(comment)
+
+
+def test_text_of_leaves_out_comments_and_instructions_like_itertext() -> None:
+    from lxml import etree
+
+    from convert.normalise.context import text_of
+
+    p = etree.fromstring("<p>a<!--c-->b<?pi x?>c<br/>d<i>e</i>f</p>")
+    assert text_of(p) == "".join(p.itertext()) == "abcdef"
+    p = etree.fromstring("<p>a<b>b<i>i</i>c</b>d</p>")  # grandchildren: itertext's way
+    assert text_of(p) == "".join(p.itertext()) == "abicd"
+
+
+# ---------------------------------------------------------------- block leaves
+
+
+def _block_leaves_walking_all(root):  # noqa: ANN001, ANN202
+    """The former calltoaction.block_leaves: itertext and searches for every block."""
+    from lxml import etree
+
+    from convert.normalise.calltoaction import _BLOCKS, _MAX_LINK_LIST_CHARS, _collapsed, _Leaf
+
+    holds_block: set = set()
+    for el in root.iter(*_BLOCKS):
+        node = el.getparent()
+        while node is not None and node not in holds_block:
+            holds_block.add(node)
+            node = node.getparent()
+    out = []
+    for el in root.iter(etree.Element):
+        if el in holds_block:
+            stray = (el.text or "").strip() or any(
+                (c.tail or "").strip() or (c.tag not in _BLOCKS and c not in holds_block
+                                           and "".join(c.itertext()).strip())
+                for c in el if isinstance(c.tag, str))
+            if stray:
+                out.append(_Leaf(el, "x", 0, False, stray=True))
+        elif el is not root and el.tag in _BLOCKS:
+            text = _collapsed("".join(el.itertext()))
+            images = sum(1 for _ in el.iter("img", "button", "svg"))
+            if text or images:
+                linked = "".join("".join(a.itertext()) for a in el.iter("a"))
+                out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], images, bool(text)
+                                 and len(_collapsed(linked)) >= len(text),
+                                 code=el.tag == "pre" or el.find(".//code") is not None))
+    in_leaf = {img for leaf in out if not leaf.stray for img in leaf.el.iter("img")}
+    out += [_Leaf(img, "", 1, False) for img in root.iter("img") if img not in in_leaf]
+    wanted = {leaf.el for leaf in out}
+    order = {el: i for i, el in enumerate(root.iter()) if el in wanted}
+    out.sort(key=lambda leaf: order.get(leaf.el, 0))
+    return out
+
+
+@st.composite
+def _blocks_soup(draw, depth: int = 0) -> str:  # noqa: ANN001
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["text", "void", "comment", "el", "el", "el"]))
+        if kind == "text":
+            parts.append(draw(st.sampled_from(["a", " 扫码关注公众号 ", "Share this", "\n"])))
+        elif kind == "void":
+            parts.append(draw(st.sampled_from(["<br>", "<img src=x.png>"])))
+        elif kind == "comment":
+            parts.append("<!--c-->")
+        elif depth < 4:
+            tag = draw(st.sampled_from(["div", "p", "li", "span", "a", "code", "pre", "button",
+                                        "b"]))
+            parts.append(f"<{tag}>{draw(_blocks_soup(depth + 1))}</{tag}>")
+    return "".join(parts)
+
+
+@given(_blocks_soup())
+@settings(max_examples=400, deadline=None)
+def test_block_leaves_are_the_walk_of_every_block(body: str) -> None:
+    from convert.normalise.html import parse_body
+
+    root = parse_body(body)
+
+    def key(leaf):  # noqa: ANN001, ANN202
+        return (leaf.el, leaf.text, leaf.images, leaf.links_only, leaf.stray, leaf.code)
+
+    assert ([key(leaf) for leaf in calltoaction.block_leaves(root)]
+            == [key(leaf) for leaf in _block_leaves_walking_all(root)])

@@ -43,6 +43,7 @@ from ..model import (
     iter_blocks,
 )
 from .codeblock import code_block
+from .context import text_of
 from .lines import BREAK as _BREAK
 from .lines import LINE as _LINE
 from .lines import P_LINE as _P_LINE
@@ -388,7 +389,7 @@ class Builder:
             src = (el.get("src") or "").strip()
             return [Image(src, " ".join((el.get("alt") or "").split()))] if src else []
         if tag in _CODE_TAGS:
-            text = "".join(el.itertext())
+            text = text_of(el)
             return [Code(text)] if text else []
         if tag == "a":
             children = self._inlines(el)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
+from .context import StepContext, outermost, remove_all_keeping_tails, text_of, text_sample
 
 _CALL_TO_ACTION = re.compile(
     r"打赏|打賞|赞赏|讚賞|鼓励作者|鼓励一下|鼓励TA|鼓勵作者|请作者喝|請作者喝|支持作者"
@@ -57,6 +57,8 @@ _BLOCKS = frozenset({
     "dl", "dt", "dd", "table", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "center", "figure", "figcaption", "pre",
 })
+#: What a leaf counts as pictures: a QR code, an app badge, a button.
+_PICTURES = ("img", "button", "svg")
 #: How far a removal climbs to take a widget's wrapper.
 _MAX_CLIMB = 30
 
@@ -90,12 +92,6 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def _text_of(el: etree._Element) -> str:
-    """``"".join(el.itertext())``; an element without children (most paragraphs) is
-    answered without making an iterator."""
-    return (el.text or "") if len(el) == 0 else "".join(el.itertext())
-
-
 def block_leaves(root: etree._Element) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
@@ -111,26 +107,30 @@ def block_leaves(root: etree._Element) -> list[_Leaf]:
             # child holding no block (each inline child is read by its parent alone)
             stray = (el.text or "").strip() or any(
                 (c.tail or "").strip() or (c.tag not in _BLOCKS and c not in holds_block
-                                           and _text_of(c).strip())
+                                           and text_of(c).strip())
                 for c in el if isinstance(c.tag, str))
             if stray:
                 out.append(_Leaf(el, "x", 0, False, stray=True))
         elif el is not root and el.tag in _BLOCKS:
-            if len(el) == 0:  # text only (most paragraphs): no images, links or code
-                text = _collapsed(el.text or "")
-                if text:
-                    out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], 0, False,
-                                     code=el.tag == "pre"))
-                continue
-            text = _collapsed("".join(el.itertext()))
-            images = sum(1 for _ in el.iter("img", "button", "svg"))
+            text = _collapsed(text_of(el))
+            children = list(el)
+            if not any(len(c) for c in children):
+                # children without children (most paragraphs: text and a <br>): they
+                # are all there is to search for pictures, links and code
+                images = sum(1 for c in children if c.tag in _PICTURES)
+                if text or images:
+                    linked = "".join(text_of(c) for c in children if c.tag == "a")
+                    code = el.tag == "pre" or any(c.tag == "code" for c in children)
+            else:
+                images = sum(1 for _ in el.iter(*_PICTURES))
+                if text or images:
+                    linked = "".join(text_of(a) for a in el.iter("a"))
+                    code = el.tag == "pre" or el.find(".//code") is not None
             if text or images:
-                linked = "".join("".join(a.itertext()) for a in el.iter("a"))
                 # only short text is ever judged: a prefix stands for the rest (a long
                 # post keeps no second copy of its text here)
                 out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], images, bool(text)
-                                 and len(_collapsed(linked)) >= len(text),
-                                 code=el.tag == "pre" or el.find(".//code") is not None))
+                                 and len(_collapsed(linked)) >= len(text), code=code))
     # images not inside any leaf block (straight in a wrapper)
     # leaves hold no blocks, so none is inside another: this walk is linear
     in_leaf = {img for leaf in out if not leaf.stray and leaf.images

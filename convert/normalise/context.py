@@ -54,22 +54,29 @@ def remove_all_keeping_tails(elements: Iterable[etree._Element]) -> None:
     parents.pop(None, None)
     for parent in parents:
         holder: etree._Element | None = None  # None: the text goes to parent.text
-        # The text after holder and the tails of the removed children that follow it;
-        # None while no child after holder was removed (its text is then left alone).
-        texts: list[str] | None = None
+        # Tails of the removed children since holder: appended to the text after holder
+        # (which is left alone, not even read, when there are none: a long paragraph
+        # losing a tail-less <font> is not copied out of the tree and back).
+        tails: list[str] = []
         for child in list(parent):
             if child in doomed:
-                if texts is None:
-                    texts = [(parent.text if holder is None else holder.tail) or ""]
-                texts.append(child.tail or "")
+                tail = child.tail
+                if tail:
+                    tails.append(tail)
                 parent.remove(child)  # its tail goes with it
                 continue
-            if texts is not None:
-                _set_text_after(parent, holder, "".join(texts))
-                texts = None
+            if tails:
+                _append_text_after(parent, holder, tails)
+                tails = []
             holder = child
-        if texts is not None:
-            _set_text_after(parent, holder, "".join(texts))
+        if tails:
+            _append_text_after(parent, holder, tails)
+
+
+def _append_text_after(parent: etree._Element, holder: etree._Element | None,
+                       tails: list[str]) -> None:
+    before = parent.text if holder is None else holder.tail
+    _set_text_after(parent, holder, (before or "") + "".join(tails))
 
 
 def _set_text_after(parent: etree._Element, holder: etree._Element | None, text: str) -> None:
@@ -79,6 +86,30 @@ def _set_text_after(parent: etree._Element, holder: etree._Element | None, text:
         holder.tail = text or None
 
 
+def text_of(el: etree._Element) -> str:
+    """``"".join(el.itertext())``. An element whose children have no children of their
+    own (most of them: a paragraph with a ``<br>``) is read directly, without the tree
+    walker lxml makes for each itertext(); like itertext, it leaves out the text of
+    comments and processing instructions but not their tails."""
+    if not isinstance(el.tag, str):
+        return "".join(el.itertext())  # a comment: refused as itertext refuses it
+    text = el.text
+    if len(el) == 0:
+        return text or ""
+    parts = [text] if text else []
+    for child in el:
+        if len(child):
+            return "".join(el.itertext())
+        if isinstance(child.tag, str):
+            inner = child.text
+            if inner:
+                parts.append(inner)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
+    return "".join(parts)
+
+
 def text_sample(elements: list[etree._Element]) -> str:
     parts = []
     total = 0
@@ -86,7 +117,7 @@ def text_sample(elements: list[etree._Element]) -> str:
         if isinstance(el, etree._Comment):
             parts.append(el.text or "")
         else:
-            parts.append("".join(el.itertext()))
+            parts.append(text_of(el))
         total += len(parts[-1])
         if total > SAMPLE_CHARS:
             break

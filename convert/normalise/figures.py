@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .context import StepContext
+from .context import StepContext, text_of
 
 CAPTION_MARK = "data-newsconv-caption"
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:caption|caption-text|img-desc|image-desc|pic-desc)"
@@ -36,7 +36,7 @@ def lone_image(el: etree._Element) -> etree._Element | None:
     """The only image in ``el`` (or ``el`` itself) when ``el`` holds no text."""
     if el.tag == "img":
         return el
-    if el.tag == "figure":
+    if el.tag == "figure" or len(el) == 0:  # no image inside a childless element
         return None
     images = []
     for count, node in enumerate(el.iter()):
@@ -59,7 +59,7 @@ def attach_captions(root: etree._Element, ctx: StepContext) -> None:
             continue
         if caption.tag == "figcaption" and any(a.tag == "figure" for a in caption.iterancestors()):
             continue
-        text = " ".join("".join(caption.itertext()).split())
+        text = " ".join(text_of(caption).split())
         if not text or len(text) > _MAX_CAPTION_CHARS:
             continue
         previous = caption.getprevious()

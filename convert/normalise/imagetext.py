@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from .context import StepContext, remove_all_keeping_tails, text_sample
+from .context import StepContext, remove_all_keeping_tails, text_of, text_sample
 from .figures import CAPTION_MARK, is_caption_element, lone_image
 
 # Whole texts (lower-cased, outer punctuation and brackets stripped) that name no picture.
@@ -49,7 +49,7 @@ def _junk_caption(el: etree._Element) -> bool:
     """A caption (or a lone line right after a lone image) saying nothing."""
     if len(el) and any(child.tag == "img" for child in el.iter()):
         return False
-    return is_placeholder_image_text("".join(el.itertext()))
+    return is_placeholder_image_text(text_of(el))
 
 
 def _follows_lone_image(el: etree._Element) -> bool:
@@ -70,7 +70,7 @@ def clean_image_text(root: etree._Element, ctx: StepContext) -> None:
         if not marked and not (el.tag in ("p", "small", "center", "span")
                                and _follows_lone_image(el)):
             continue
-        if (marked or "".join(el.itertext()).strip()) and _junk_caption(el):
+        if (marked or text_of(el).strip()) and _junk_caption(el):
             captions.append(el)
     sample = text_sample(captions)
     remove_all_keeping_tails(captions)

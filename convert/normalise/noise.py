@@ -17,6 +17,7 @@ from .context import (
     iter_events,
     outermost,
     remove_all_keeping_tails,
+    text_of,
     text_sample,
 )
 
@@ -94,7 +95,7 @@ def _remove_ranges(root: etree._Element,
         else:  # the end was not found after the start: nothing is removed
             continue
         for el in to_remove:
-            removed_text.append("".join(el.itertext()))
+            removed_text.append(text_of(el))  # (a comment raises, as itertext does)
             el.getparent().remove(el)
         samples.append(" | ".join(t for t in removed_text if t.strip()))
     return samples

@@ -16,7 +16,7 @@ from itertools import islice
 
 from lxml import etree
 
-from .context import StepContext
+from .context import StepContext, text_of
 from .hidden import declarations
 
 _BOLD_WEIGHT = re.compile(r"^(?:bold|bolder|[6-9]00)\s*(?:!important)?$", re.I)
@@ -69,7 +69,7 @@ def bold_from_style(root: etree._Element, ctx: StepContext) -> None:
         elif any(d.tag in _BLOCK_INSIDE for d in islice(el.iterdescendants(), _LOOK)):
             continue  # a wrapper of blocks: its paragraphs are not one bold run
         else:
-            if not "".join(el.itertext()).strip():
+            if not text_of(el).strip():
                 continue
             strong = etree.SubElement(el, "strong")
             strong.text, el.text = el.text, None
