@@ -5,14 +5,13 @@ from __future__ import annotations
 import zipfile
 
 from ebooklib import epub
-from lxml import etree
 
+from .ncx import ncx_bytes
 from .text import XML_DECLARATION
 
 # ---------------------------------------------------------------- zip writing
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_NCX = "http://www.daisy.org/z3986/2005/ncx/"
 _PRECOMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
@@ -78,22 +77,9 @@ class ReproducibleWriter(epub.EpubWriter):
         super()._write_opf_file(root)
 
     def _get_ncx(self) -> bytes:
-        """ebooklib's NCX with ``dtb:depth`` the real depth of the table of contents
-        and a ``playOrder`` on every navPoint: in reading order, the same number for
-        navPoints that lead to the same file (as the NCX specification asks)."""
-        root = etree.fromstring(super()._get_ncx())
-        ns = {"n": _NCX}
-        orders: dict[str, int] = {}
-        depth = 0
-        for point in root.iterfind(".//n:navPoint", ns):
-            depth = max(depth, sum(1 for _ in point.iterancestors(f"{{{_NCX}}}navPoint")) + 1)
-            src = point.find("n:content", ns).get("src", "").split("#", 1)[0]
-            point.set("playOrder", str(orders.setdefault(src, len(orders) + 1)))
-        for meta in root.iterfind("n:head/n:meta[@name='dtb:depth']", ns):
-            meta.set("content", str(max(depth, 1)))
-        root.set(_XML_LANG, self.book.language)
-        return etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True,
-                              pretty_print=True)
+        """The NCX with the real depth, the language and a playOrder per navPoint,
+        written as text (:mod:`.ncx`)."""
+        return ncx_bytes(self.book)
 
     def write(self) -> None:
         self.out = _FixedTimeZipFile(
