@@ -263,10 +263,17 @@ def _coloured(draw, depth: int = 0) -> str:  # noqa: ANN001
             style.append(f"background: {draw(st.sampled_from(colours))}")
         if draw(st.booleans()):
             style.append(f"color: {draw(st.sampled_from(colours))}")
+        if draw(st.integers(0, 5)) == 0:
+            style.append(draw(st.sampled_from(["display:none", "font-size:0", "opacity:.01",
+                                               "visibility: visible"])))
         attrs = f' style="{";".join(style)}"' if style else ""
         if draw(st.booleans()):
             attrs += f' bgcolor="{draw(st.sampled_from(colours))}"'
-        tag = draw(st.sampled_from(["div", "span", "font", "p"]))
+        if draw(st.integers(0, 3)) == 0:
+            attrs += f' color="{draw(st.sampled_from(colours))}"'
+        if draw(st.integers(0, 7)) == 0:
+            attrs += " hidden"
+        tag = draw(st.sampled_from(["div", "span", "font", "font", "p"]))
         parts.append(f"<{tag}{attrs}>{draw(_coloured(depth + 1))}</{tag}>")
     return "".join(parts)
 
@@ -447,3 +454,82 @@ def test_block_leaves_are_the_walk_of_every_block(body: str) -> None:
 
     assert ([key(leaf) for leaf in calltoaction.block_leaves(root)]
             == [key(leaf) for leaf in _block_leaves_walking_all(root)])
+
+
+# ---------------------------------------------------------------- nesting depth
+
+
+@given(_blocks_soup(), st.integers(0, 5))
+@settings(max_examples=300, deadline=None)
+def test_small_trees_skip_the_depth_walk_only_when_nothing_is_that_deep(body: str,
+                                                                         depth: int) -> None:
+    import copy
+
+    from lxml import etree
+
+    from convert.normalise import depth as depth_module
+    from convert.normalise.html import parse_body
+
+    root = parse_body(body)
+    other = copy.deepcopy(root)
+    flattened = 0  # the former walk, without the count first
+    stack = [(other, 0)]
+    while stack:
+        el, level = stack.pop()
+        if level == depth:
+            if any(len(child) for child in el):
+                flattened += depth_module._flatten_children(el)
+            continue
+        stack.extend((child, level + 1) for child in el if isinstance(child.tag, str))
+    assert depth_module.flatten_deep_nesting(root, depth) == flattened
+    assert etree.tostring(root) == etree.tostring(other)
+
+
+@given(_coloured())
+@settings(max_examples=300, deadline=None)
+def test_one_reading_of_the_attributes_finds_what_the_element_functions_find(body: str
+                                                                              ) -> None:
+    from convert.normalise.html import parse_body
+
+    root = parse_body(body)
+    backgrounds = hidden._Backgrounds(root)
+    expected = []  # the former loop: each question asks the element again
+    for el in hidden._MAY_HIDE(root):
+        behind, covered = backgrounds.behind(el)
+        if covered:
+            continue
+        background = hidden._background_over(el, behind)
+        if hidden._invisible_on(el, background):
+            expected.append((el, background))
+            backgrounds.found.add(el)
+    assert hidden._outermost_invisible(root) == expected
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\r\u3000\u00a0\u2003a中。"), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_one_text_is_tidied_as_any_run(text: str) -> None:
+    from convert.model import Text
+    from convert.normalise.text import (
+        normalise_whitespace,
+        prune_inlines,
+        strip_line_breaks,
+        tidy_inlines,
+    )
+
+    general = [Text(text)]
+    normalise_whitespace(general)
+    assert tidy_inlines([Text(text)]) == strip_line_breaks(prune_inlines(general))
+
+
+@given(st.lists(st.sampled_from(["t", " ", "br", "strong", "code"]), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_visible_content_without_the_walk(kinds: list[str]) -> None:
+    from convert.model import Code, LineBreak, Strong, Text, iter_inlines
+    from convert.normalise.text import has_visible_content
+
+    make = {"t": lambda: Text("x"), " ": lambda: Text(" \u3000"), "br": LineBreak,
+            "strong": lambda: Strong([Text(" ")]), "code": lambda: Code("c")}
+    inlines = [make[k]() for k in kinds]
+    walked = any((n.text.strip() if isinstance(n, Text) else
+                  not isinstance(n, (LineBreak, Strong))) for n in iter_inlines(inlines))
+    assert has_visible_content(inlines) == walked

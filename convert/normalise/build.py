@@ -129,6 +129,8 @@ def _may_show(node: Pending) -> bool:
 def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
     """Split a top-level inline run where two or more line breaks follow each other
     (whitespace-only text between them does not count)."""
+    if not any(isinstance(node, LineBreak) for node in run):
+        return [run]
     parts: list[list[Inline]] = [[]]
     breaks: list[Inline] = []  # line breaks (and blank text) seen since the last content
     for node in run:
@@ -177,12 +179,15 @@ class Builder:
     # ------------------------------------------------------------ block context
 
     def _children_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
-        if el.text:
-            self._text_into(el.text, flow, in_paragraph)
+        # (text and tails read once: lxml decodes them at every reading)
+        text = el.text
+        if text:
+            self._text_into(text, flow, in_paragraph)
         for child in el:
             self._element_into(child, flow, in_paragraph)
-            if child.tail:
-                self._text_into(child.tail, flow, in_paragraph)
+            tail = child.tail
+            if tail:
+                self._text_into(tail, flow, in_paragraph)
 
     def _text_into(self, text: str, flow: _Flow, in_paragraph: bool) -> None:
         if "\n" not in text or not text.strip():
@@ -214,7 +219,9 @@ class Builder:
         tag = _tag(el)
         if not tag:
             return
-        if tag in HEADINGS:
+        if tag == "br":  # the commonest element, and in none of the groups below
+            flow.pending.append(LineBreak())
+        elif tag in HEADINGS:
             children = tidy_inlines(self._inlines(el))
             flow.add_block(Heading(HEADINGS[tag], children) if has_visible_content(children)
                            else None)
@@ -238,8 +245,6 @@ class Builder:
             flow.add_block(self._figure_from_img(el, []))
         elif tag in ("iframe", "video", "audio", "embed", "object"):
             flow.add_block(self._embed(el, tag))
-        elif tag == "br":
-            flow.pending.append(LineBreak())
         elif tag in BLOCK_TAGS:
             flow.flush()
             self._children_into(el, flow, in_paragraph=False)
@@ -369,12 +374,14 @@ class Builder:
     def _inlines(self, el: etree._Element) -> list[Inline]:
         """The content of ``el`` as inlines; nested blocks become line-separated runs."""
         out: list[Inline] = []
-        if el.text:
-            out.append(Text(el.text))
+        text = el.text
+        if text:
+            out.append(Text(text))
         for child in el:
             out.extend(self._inline(child))
-            if child.tail:
-                out.append(Text(child.tail))
+            tail = child.tail
+            if tail:
+                out.append(Text(tail))
         return out
 
     def _inline(self, el: etree._Element) -> list[Inline]:

@@ -317,11 +317,37 @@ def _outermost_invisible(root: etree._Element) -> list[tuple[etree._Element, RGB
         behind, covered = backgrounds.behind(el)
         if covered:
             continue
-        background = _background_over(el, behind)
-        if _invisible_on(el, background):
+        # _background_over and _invisible_on, from one reading of the attributes
+        own, hides, colour = _verdict(el.get("style"), el.get("bgcolor"),
+                                      el.get("hidden") is not None,
+                                      el.get("color") if el.tag == "font" else None)
+        background = behind if own is None else _blend(own, behind)
+        if hides or (colour is not None and _faint(colour, background)):
             found.append((el, background))  # what is inside goes with it
             backgrounds.found.add(el)
     return found
+
+
+def _attribute_verdict(style: str | None, bgcolor: str | None, hidden: bool,
+                       font_colour: str | None
+                       ) -> tuple[tuple[RGB, float] | None, bool, tuple[RGB, float] | None]:
+    """What an element's attributes say: its own background (:func:`_own_background`),
+    whether they hide it whatever its content (:func:`hidden_by_attributes`), and its
+    own text colour (:func:`_own_colour`, parsed)."""
+    own = _background_from(style, bgcolor) if style or bgcolor else None
+    hides = hidden or (bool(style) and _style_hides(style))
+    value = (declarations(style).get("color") if style else None) or font_colour
+    return own, hides, parse_color(value) if value else None
+
+
+_attribute_verdict_cached = lru_cache(maxsize=_CACHE_SIZE)(_attribute_verdict)
+
+
+def _verdict(style: str | None, bgcolor: str | None, hidden: bool, font_colour: str | None
+             ) -> tuple[tuple[RGB, float] | None, bool, tuple[RGB, float] | None]:
+    if len(style or "") + len(bgcolor or "") + len(font_colour or "") > _CACHED_CHARS:
+        return _attribute_verdict(style, bgcolor, hidden, font_colour)
+    return _attribute_verdict_cached(style, bgcolor, hidden, font_colour)
 
 
 def _visible_descendants(el: etree._Element, background: RGB) -> list[etree._Element]:

@@ -154,11 +154,33 @@ def strip_line_breaks(inlines: list[Inline]) -> list[Inline]:
 
 def tidy_inlines(inlines: list[Inline]) -> list[Inline]:
     """Whitespace collapsed, empties pruned, stray line breaks dropped."""
+    if len(inlines) == 1 and type(inlines[0]) is Text:
+        return _tidy_text(inlines[0])
     normalise_whitespace(inlines)
     return strip_line_breaks(prune_inlines(inlines))
 
 
+def _tidy_text(leaf: Text) -> list[Inline]:
+    """:func:`tidy_inlines` of a run that is one Text (most paragraphs), the steps of
+    :func:`normalise_whitespace` for a leaf that starts and ends its line."""
+    core = _collapse(leaf.text).strip(" \n")
+    if "\n" in core:
+        core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
+    leaf.text = core.strip()  # all Unicode spaces, U+3000 and no-break space too
+    return [leaf] if leaf.text else []
+
+
 def has_visible_content(inlines: list[Inline]) -> bool:
+    for node in inlines:  # most runs hold no containers: no walk needed
+        if isinstance(node, Text):
+            if node.text.strip():
+                return True
+        elif isinstance(node, CONTAINER_INLINES):
+            break  # the walk below goes inside
+        elif not isinstance(node, LineBreak):  # Code, Image
+            return True
+    else:
+        return False
     for node in iter_inlines(inlines):
         if isinstance(node, Text):
             if node.text.strip():
