@@ -505,10 +505,12 @@ def test_one_reading_of_the_attributes_finds_what_the_element_functions_find(bod
     assert hidden._outermost_invisible(root) == expected
 
 
-@given(st.text(alphabet=st.sampled_from(" \t\n\r\u3000\u00a0\u2003a中。"), max_size=40))
+@given(st.text(alphabet=st.sampled_from(" \t\n\r\u3000\u00a0\u2003a中。"), max_size=40),
+       st.integers(0, 3))
 @settings(max_examples=500, deadline=None)
-def test_one_text_is_tidied_as_any_run(text: str) -> None:
-    from convert.model import Text
+def test_one_text_is_tidied_as_any_run(text: str, breaks: int) -> None:
+    """A Text alone or closed by line breaks is tidied as the general way does."""
+    from convert.model import LineBreak, Text
     from convert.normalise.text import (
         normalise_whitespace,
         prune_inlines,
@@ -516,9 +518,10 @@ def test_one_text_is_tidied_as_any_run(text: str) -> None:
         tidy_inlines,
     )
 
-    general = [Text(text)]
+    general = [Text(text), *(LineBreak() for _ in range(breaks))]
     normalise_whitespace(general)
-    assert tidy_inlines([Text(text)]) == strip_line_breaks(prune_inlines(general))
+    assert (tidy_inlines([Text(text), *(LineBreak() for _ in range(breaks))])
+            == strip_line_breaks(prune_inlines(general)))
 
 
 @given(st.lists(st.sampled_from(["t", " ", "br", "strong", "code"]), max_size=6))

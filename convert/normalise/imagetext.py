@@ -45,11 +45,12 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()).strip(_OUTER) == " ".join(b.split()).strip(_OUTER)
 
 
-def _junk_caption(el: etree._Element) -> bool:
-    """A caption (or a lone line right after a lone image) saying nothing."""
-    if len(el) and any(child.tag == "img" for child in el.iter()):
+def _junk_caption(el: etree._Element, text: str | None = None) -> bool:
+    """A caption (or a lone line right after a lone image) saying nothing; ``text`` is
+    its text when already known."""
+    if len(el) and next(el.iter("img"), None) is not None:
         return False
-    return is_placeholder_image_text(text_of(el))
+    return is_placeholder_image_text(text_of(el) if text is None else text)
 
 
 def _follows_lone_image(el: etree._Element) -> bool:
@@ -70,7 +71,12 @@ def clean_image_text(root: etree._Element, ctx: StepContext) -> None:
         if not marked and not (el.tag in ("p", "small", "center", "span")
                                and _follows_lone_image(el)):
             continue
-        if (marked or text_of(el).strip()) and _junk_caption(el):
+        if marked:
+            junk = _junk_caption(el)
+        else:  # its text is read once (a wrapper after an image may hold the article)
+            text = text_of(el)
+            junk = bool(text.strip()) and _junk_caption(el, text)
+        if junk:
             captions.append(el)
     sample = text_sample(captions)
     remove_all_keeping_tails(captions)

@@ -121,12 +121,15 @@ def remove_ad_blocks(root: etree._Element, ctx: StepContext) -> None:
 
 
 def _is_widget(el: etree._Element) -> bool:
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if names.strip() and _WIDGET_CLASS.search(names):
+    classes, ident = el.get("class"), el.get("id")
+    if classes or ident:
+        names = f"{classes or ''} {ident or ''}"
+        if names.strip() and _WIDGET_CLASS.search(names):
+            return True
+    tag = el.tag
+    if tag in ("ins", "form"):
         return True
-    if el.tag in ("ins", "form"):
-        return True
-    if el.tag in _LABEL_TAGS and len(el) == 0 and (el.text or "").strip() in WIDGET_LABELS:
+    if tag in _LABEL_TAGS and len(el) == 0 and (el.text or "").strip() in WIDGET_LABELS:
         return _stands_alone(el)
     return False
 

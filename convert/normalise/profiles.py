@@ -243,13 +243,22 @@ def matching_profiles(profiles: Sequence[SiteProfile], metadata: Mapping[str, An
 
 def _remove_text(root: etree._Element, patterns: Sequence[re.Pattern[str]]) -> list[str]:
     """Blank text pieces (element text or tails) that a pattern matches whole."""
-    removed = []
+    removed: list[str] = []
+    if not patterns:
+        return removed
     for el in root.iter(etree.Element):
-        for attr in ("text", "tail"):
-            value = getattr(el, attr)
-            if value and value.strip() and any(p.fullmatch(value.strip()) for p in patterns):
-                removed.append(value.strip())
-                setattr(el, attr, None)
+        text = el.text  # read once: lxml decodes it at every reading
+        if text:
+            stripped = text.strip()
+            if stripped and any(p.fullmatch(stripped) for p in patterns):
+                removed.append(stripped)
+                el.text = None
+        tail = el.tail
+        if tail:
+            stripped = tail.strip()
+            if stripped and any(p.fullmatch(stripped) for p in patterns):
+                removed.append(stripped)
+                el.tail = None
     return removed
 
 

@@ -98,7 +98,7 @@ def _largest_from_srcset(value: str) -> str | None:
 def post_https_hosts(root: etree._Element, ctx: StepContext) -> frozenset[str]:
     """Hosts the post's markup and front matter reach over https (found once)."""
     if ctx.https_hosts is None:
-        texts = [v for el in root.iter(etree.Element) for v in el.attrib.values()]
+        texts = [v for el in root.iter(etree.Element) for v in el.values()]
         texts += [v for v in ctx.metadata.values() if isinstance(v, str)]
         ctx.https_hosts = https_hosts(texts)
     return ctx.https_hosts

@@ -37,7 +37,11 @@ _ALREADY_BOLD = frozenset({"strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "t
 
 def is_styled_bold(el: etree._Element) -> bool:
     """Whether ``el``'s style or a site styling attribute makes it bold."""
-    for name, value in el.attrib.items():
+    return _bold_attributes(el.items())
+
+
+def _bold_attributes(items: list[tuple[str, str]]) -> bool:
+    for name, value in items:
         name = name.lower()
         if name == "style":
             weight = declarations(value).get("font-weight", "")
@@ -60,7 +64,8 @@ def bold_from_style(root: etree._Element, ctx: StepContext) -> None:
                unbolded)
     made = 0
     for el in list(root.iter(*_INLINE, *_BLOCK)):
-        if not el.attrib or not is_styled_bold(el):
+        items = el.items()
+        if not items or not _bold_attributes(items):
             continue
         if any(a.tag in _ALREADY_BOLD for a in islice(el.iterancestors(), _LOOK)):
             continue

@@ -154,15 +154,19 @@ def strip_line_breaks(inlines: list[Inline]) -> list[Inline]:
 
 def tidy_inlines(inlines: list[Inline]) -> list[Inline]:
     """Whitespace collapsed, empties pruned, stray line breaks dropped."""
-    if len(inlines) == 1 and type(inlines[0]) is Text:
+    if inlines and type(inlines[0]) is Text and all(
+            type(node) is LineBreak for node in inlines[1:]):
+        # One Text, perhaps closed by line breaks (<p>text<br></p>): those breaks end
+        # the run, so they go whatever the text becomes.
         return _tidy_text(inlines[0])
     normalise_whitespace(inlines)
     return strip_line_breaks(prune_inlines(inlines))
 
 
 def _tidy_text(leaf: Text) -> list[Inline]:
-    """:func:`tidy_inlines` of a run that is one Text (most paragraphs), the steps of
-    :func:`normalise_whitespace` for a leaf that starts and ends its line."""
+    """:func:`tidy_inlines` of a run that is one Text and line breaks after it (most
+    paragraphs): the steps of :func:`normalise_whitespace` for a leaf that starts and
+    ends its line."""
     core = _collapse(leaf.text).strip(" \n")
     if "\n" in core:
         core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
