@@ -33,6 +33,7 @@ from ebooklib import epub
 
 from ... import locale_text
 from ...fetch import FetchOptions, ImageFetcher
+from ...memory import release_free_memory
 from ...model import Document
 from ...spool import Spool, folder_of
 from .. import Exporter
@@ -328,6 +329,7 @@ class EpubExporter(Exporter):
         # What ebooklib needs is in the book now; the posts' metadata (several MB for
         # a big book) is not kept while it builds the package document and the nav.
         del chapters, pages, rendered
+        release_free_memory()  # what rendering the chapters freed (see convert.memory)
         writer = ReproducibleWriter(
             stream, book, zip_time(modified),
             # mtime: dcterms:modified; no page-list (we make none); the guide is written

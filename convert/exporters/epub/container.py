@@ -6,6 +6,7 @@ import zipfile
 
 from ebooklib import epub
 
+from ...memory import release_free_memory
 from .ncx import ncx_bytes
 from .text import XML_DECLARATION
 
@@ -76,6 +77,12 @@ class ReproducibleWriter(epub.EpubWriter):
         root.set("dir", self.book.direction or "ltr")
         super()._write_opf_file(root)
 
+    def _get_nav(self, item) -> bytes:
+        """ebooklib's navigation document; the pages of its tree go back at once."""
+        data = super()._get_nav(item)
+        release_free_memory()
+        return data
+
     def _get_ncx(self) -> bytes:
         """The NCX with the real depth, the language and a playOrder per navPoint,
         written as text (:mod:`.ncx`)."""
@@ -91,6 +98,9 @@ class ReproducibleWriter(epub.EpubWriter):
                               compress_type=zipfile.ZIP_STORED)
             self._write_container()
             self._write_opf()
+            # The package document's tree (tens of MB for 20,000 posts) is freed: give
+            # its pages back before the navigation and the NCX are built.
+            release_free_memory()
             self._write_items()
         except BaseException:
             self.out.abandon()

@@ -10,7 +10,8 @@ the book's bytes do not change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Iterable
 from typing import Any
 
 from ebooklib import epub
@@ -80,17 +81,17 @@ def _depth(points: list[_Point]) -> int:
     return deepest
 
 
-def _lines(points: list[_Point], orders: dict[str, int], level: int) -> Iterator[str]:
+def _write_points(out: io.BytesIO, points: list[_Point], orders: dict[str, int],
+                  level: int) -> None:
     pad = "  " * level
     for point in points:
-        src = point.src.split("#", 1)[0]
-        order = orders.setdefault(src, len(orders) + 1)
-        yield f'{pad}<navPoint id="{_attr(point.uid)}" playOrder="{order}">\n'
-        yield f"{pad}  <navLabel>\n{pad}    {_element('text', point.title)}\n"
-        yield f"{pad}  </navLabel>\n"
-        yield f'{pad}  <content src="{_attr(point.src)}"/>\n'
-        yield from _lines(point.children, orders, level + 1)
-        yield f"{pad}</navPoint>\n"
+        order = orders.setdefault(point.src.split("#", 1)[0], len(orders) + 1)
+        out.write((f'{pad}<navPoint id="{_attr(point.uid)}" playOrder="{order}">\n'
+                   f"{pad}  <navLabel>\n{pad}    {_element('text', point.title)}\n"
+                   f"{pad}  </navLabel>\n"
+                   f'{pad}  <content src="{_attr(point.src)}"/>\n').encode())
+        _write_points(out, point.children, orders, level + 1)
+        out.write(f"{pad}</navPoint>\n".encode())
 
 
 def ncx_bytes(book: epub.EpubBook) -> bytes:
@@ -100,19 +101,23 @@ def ncx_bytes(book: epub.EpubBook) -> bytes:
     specification asks)."""
     points: list[_Point] = []
     _points(book.toc, None, 0, points)
-    head = [
-        "<?xml version='1.0' encoding='utf-8'?>\n",
-        f'<ncx xmlns="{_NCX_NS}" version="2005-1" xml:lang="{_attr(book.language)}">\n',
-        "  <head>\n",
-        f'    <meta content="{_attr(book.uid)}" name="dtb:uid"/>\n',
-        f'    <meta content="{max(_depth(points), 1)}" name="dtb:depth"/>\n',
-        '    <meta content="0" name="dtb:totalPageCount"/>\n',
-        '    <meta content="0" name="dtb:maxPageNumber"/>\n',
-        "  </head>\n",
-        f"  <docTitle>\n    {_element('text', book.title)}\n  </docTitle>\n",
-    ]
+    out = io.BytesIO()  # encoded as it goes: a str of the whole NCX would be 2-4x
+    out.write((
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        f'<ncx xmlns="{_NCX_NS}" version="2005-1" xml:lang="{_attr(book.language)}">\n'
+        "  <head>\n"
+        f'    <meta content="{_attr(book.uid)}" name="dtb:uid"/>\n'
+        f'    <meta content="{max(_depth(points), 1)}" name="dtb:depth"/>\n'
+        '    <meta content="0" name="dtb:totalPageCount"/>\n'
+        '    <meta content="0" name="dtb:maxPageNumber"/>\n'
+        "  </head>\n"
+        f"  <docTitle>\n    {_element('text', book.title)}\n  </docTitle>\n"
+    ).encode())
     if points:
-        body = ["  <navMap>\n", *_lines(points, {}, 2), "  </navMap>\n"]
+        out.write(b"  <navMap>\n")
+        _write_points(out, points, {}, 2)
+        out.write(b"  </navMap>\n")
     else:
-        body = ["  <navMap/>\n"]
-    return "".join([*head, *body, "</ncx>\n"]).encode("utf-8")
+        out.write(b"  <navMap/>\n")
+    out.write(b"</ncx>\n")
+    return out.getvalue()
