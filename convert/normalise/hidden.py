@@ -45,7 +45,7 @@ def _parse_style(style: str) -> dict[str, str]:
 # Pages repeat a few style strings on thousands of elements: each is parsed once. Only
 # short values are remembered, and only so many, so the memory held across posts stays
 # small whatever the input.
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 1024
 _CACHED_CHARS = 500
 _parse_style_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_style)
 
