@@ -79,21 +79,21 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         tiny = work / "tiny.md"
         tiny.write_text("---\ntitle: t\n---\n<p>x</p>\n", encoding="utf-8")
+        def peak(command: str, post: Path) -> float:
+            run = run_measured([*NEWSCONV, command, str(post), "-o", str(work / "out/"),
+                                "--jobs", "1", "--force", "-q"], work / "log", args.timeout)
+            if run["exit_code"] != 0:
+                print(f"  {post.name}: exit {run['exit_code']}", file=sys.stderr)
+            return run["tree_peak_rss"] / MB
+
         for command in args.commands:
-            def peak(post: Path) -> float:
-                run = run_measured([*NEWSCONV, command, str(post), "-o", str(work / "out/"),
-                                    "--jobs", "1", "--force", "-q"], work / "log",
-                                   args.timeout)
-                if run["exit_code"] != 0:
-                    print(f"  {post.name}: exit {run['exit_code']}", file=sys.stderr)
-                return run["tree_peak_rss"] / MB
-            base = peak(tiny)
+            base = peak(command, tiny)
             print(f"{command}: base {base:.0f} MB")
             for shape in args.shapes:
                 for size_mb in args.sizes:
                     post = work / f"{shape}-{size_mb:g}.md"
                     size = make_post(shape, size_mb, post) / MB
-                    top = peak(post)
+                    top = peak(command, post)
                     ratio = (top - base) / size
                     verdict = "meets" if ratio <= 10 else "MISSES"
                     print(f"  {shape:6} {size:5.1f} MB  peak {top:6.0f} MB  "

@@ -91,12 +91,15 @@ class Manifest:
             self.changed = True
         return same
 
-    def record(self, output: str, source: Path, read: tuple[str, int, int],
+    def record(self, output: str, source: str | Path, read: tuple[str, int, int],
                recipe: str) -> None:
         """``output`` was just written from ``source``; ``read`` is the SHA-256 of the
         bytes that were converted and the file's size and modification time then."""
         sha256, size, mtime_ns = read
-        self.entries[output] = Entry(os.path.abspath(source), size, mtime_ns, sha256, recipe)
+        where = os.path.abspath(source)
+        if where == source:  # the caller's string itself: one object for both
+            where = source
+        self.entries[output] = Entry(where, size, mtime_ns, sha256, recipe)
         self.changed = True
 
     def orphans(self) -> list[str]:

@@ -71,32 +71,36 @@ def wants_folder(output: str | None, inputs: int) -> bool:
     return False
 
 
-def input_identities(sources: list[Input]) -> set[tuple[int, int]]:
-    """The (device, inode) of every input file: no output may be written over one (hard
-    and symbolic links included). Two integers an input, for archives of any size."""
+def _identity(info: os.stat_result) -> int:
+    return info.st_dev << 64 | info.st_ino
+
+
+def input_identities(sources: list[Input]) -> set[int]:
+    """The device and inode of every input file, as one integer: no output may be
+    written over one (hard and symbolic links included). Small, for archives of any
+    size."""
     found = set()
     for source in sources:
         if source.file is not None:
             try:
-                info = os.stat(source.file)
+                found.add(_identity(os.stat(source.file)))
             except OSError:
                 continue
-            found.add((info.st_dev, info.st_ino))
     return found
 
 
-def _refusal(path: Path, protected: set[tuple[int, int]]) -> str | None:
+def _refusal(path: Path, protected: set[int]) -> str | None:
     try:
         info = os.stat(path)
     except OSError:
         return None  # nothing there yet: nothing to overwrite
-    if (info.st_dev, info.st_ino) in protected:
+    if _identity(info) in protected:
         return f"{path}: refusing to overwrite an input file"
     return None
 
 
 def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                 path: Path | None, protected: set[tuple[int, int]]) -> None:
+                 path: Path | None, protected: set[int]) -> None:
     """Every input's output, in order, into one stream: standard output or one file
     (one input, or JSON Lines, where an article appears once), written as the inputs
     are converted."""
@@ -124,7 +128,7 @@ def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                folder: Path, protected: set[tuple[int, int]]) -> None:
+                folder: Path, protected: set[int]) -> None:
     """One output per input in ``folder``, mirroring the inputs' tree, each written as
     soon as it is ready; inputs whose output is up to date (see :mod:`.manifest`) are
     not converted again."""
@@ -165,8 +169,8 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
                 run.fail(f"{target}: {describe_os_error(exc)}")
                 continue
             run.converted += 1
-            if source.path is not None and outcome.input_read is not None:
-                manifest.record(relative, source.path, outcome.input_read, recipe)
+            if source.file is not None and outcome.input_read is not None:
+                manifest.record(relative, source.file, outcome.input_read, recipe)
         _report_orphans(run, manifest)
     finally:
         try:
@@ -251,7 +255,7 @@ class _Posts:
 
 
 def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
-               output: str | None, protected: set[tuple[int, int]]) -> None:
+               output: str | None, protected: set[int]) -> None:
     """One book of all the posts, handed to the exporter as they are converted."""
     documents = _Posts.of(run, sources)
     if documents.any() and _write_one_book(run, documents, exporter, output, protected):
@@ -259,7 +263,7 @@ def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def write_books(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                folder: Path, protected: set[tuple[int, int]]) -> None:
+                folder: Path, protected: set[int]) -> None:
     """One book per group of posts (``--split-by``) in ``folder``, named and titled after
     its group; books come in the order of their first post. The posts wait in a spool
     (:mod:`convert.spool`) while the others are converted: only where each lies is kept."""
@@ -303,7 +307,7 @@ def split_key(doc: Document, how: str) -> str:
 
 
 def _write_one_book(run: ConversionRun, documents: _Posts, exporter: Exporter,
-                    output: str | None, protected: set[tuple[int, int]]) -> bool:
+                    output: str | None, protected: set[int]) -> bool:
     """Write one book; on failure report it, count its posts as failed (all of them:
     those the exporter did not take are converted and counted too), return False."""
     target = "standard output" if output in (None, "-") else output
