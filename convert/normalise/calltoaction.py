@@ -92,6 +92,24 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
+def _stray_text(el: etree._Element, holds_block: set[etree._Element]) -> bool:
+    """Whether a wrapper of blocks has text of its own beside them: in it, after a
+    child, or in an inline child holding no block (each inline child is read by its
+    parent alone)."""
+    if (el.text or "").strip():
+        return True
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        tail = child.tail
+        if tail and tail.strip():
+            return True
+        if tag not in _BLOCKS and child not in holds_block and text_of(child).strip():
+            return True
+    return False
+
+
 def block_leaves(root: etree._Element) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
@@ -103,13 +121,7 @@ def block_leaves(root: etree._Element) -> list[_Leaf]:
     out: list[_Leaf] = []
     for el in root.iter(etree.Element):
         if el in holds_block:
-            # text of its own beside its blocks: in it, after a child, or in an inline
-            # child holding no block (each inline child is read by its parent alone)
-            stray = (el.text or "").strip() or any(
-                (c.tail or "").strip() or (c.tag not in _BLOCKS and c not in holds_block
-                                           and text_of(c).strip())
-                for c in el if isinstance(c.tag, str))
-            if stray:
+            if _stray_text(el, holds_block):
                 out.append(_Leaf(el, "x", 0, False, stray=True))
         elif el is not root and el.tag in _BLOCKS:
             text = _collapsed(text_of(el))
