@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from ..model import (
     Block,
@@ -44,10 +43,11 @@ from ..model import (
     iter_blocks,
 )
 from .codeblock import code_block
+from .context import text_of
 from .lines import BREAK as _BREAK
 from .lines import LINE as _LINE
 from .lines import P_LINE as _P_LINE
-from .lines import ParagraphBreak, Pending, resolve_source_lines
+from .lines import ParagraphBreak, Pending, SourceLine, resolve_source_lines
 from .math import MATH_TAG
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
@@ -92,6 +92,14 @@ class _Flow:
     pending: list[Pending] = field(default_factory=list)
 
     def flush(self) -> None:
+        if not any(map(_may_show, self.pending)):
+            # Nothing but whitespace and breaks (half the flushes: between paragraphs):
+            # the paragraphs made of it would all be empty.
+            self.pending = []
+            return
+        self._flush_paragraphs()
+
+    def _flush_paragraphs(self) -> None:
         run: list[Inline] = []
         for node in resolve_source_lines(self.pending) + [_BREAK]:
             if isinstance(node, ParagraphBreak):
@@ -110,9 +118,19 @@ class _Flow:
             self.blocks.append(block)
 
 
+def _may_show(node: Pending) -> bool:
+    """Whether a pending node can make a paragraph visible: anything but a line or
+    paragraph break, a source line marker or whitespace-only text."""
+    if isinstance(node, Text):
+        return bool(node.text.strip())
+    return not isinstance(node, (LineBreak, ParagraphBreak, SourceLine))
+
+
 def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
     """Split a top-level inline run where two or more line breaks follow each other
     (whitespace-only text between them does not count)."""
+    if not any(isinstance(node, LineBreak) for node in run):
+        return [run]
     parts: list[list[Inline]] = [[]]
     breaks: list[Inline] = []  # line breaks (and blank text) seen since the last content
     for node in run:
@@ -144,7 +162,7 @@ class Builder:
         self.refused.append(url)
         return False
 
-    def build(self, root: HtmlElement) -> list[Block]:
+    def build(self, root: etree._Element) -> list[Block]:
         # Elements with a flow breaker somewhere inside, found in one pass (asking each
         # inline element for all its descendants is quadratic in the nesting depth).
         self._holds_breaker: set[etree._Element] = set()
@@ -161,12 +179,15 @@ class Builder:
     # ------------------------------------------------------------ block context
 
     def _children_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
-        if el.text:
-            self._text_into(el.text, flow, in_paragraph)
+        # (text and tails read once: lxml decodes them at every reading)
+        text = el.text
+        if text:
+            self._text_into(text, flow, in_paragraph)
         for child in el:
             self._element_into(child, flow, in_paragraph)
-            if child.tail:
-                self._text_into(child.tail, flow, in_paragraph)
+            tail = child.tail
+            if tail:
+                self._text_into(tail, flow, in_paragraph)
 
     def _text_into(self, text: str, flow: _Flow, in_paragraph: bool) -> None:
         if "\n" not in text or not text.strip():
@@ -198,7 +219,9 @@ class Builder:
         tag = _tag(el)
         if not tag:
             return
-        if tag in HEADINGS:
+        if tag == "br":  # the commonest element, and in none of the groups below
+            flow.pending.append(LineBreak())
+        elif tag in HEADINGS:
             children = tidy_inlines(self._inlines(el))
             flow.add_block(Heading(HEADINGS[tag], children) if has_visible_content(children)
                            else None)
@@ -222,8 +245,6 @@ class Builder:
             flow.add_block(self._figure_from_img(el, []))
         elif tag in ("iframe", "video", "audio", "embed", "object"):
             flow.add_block(self._embed(el, tag))
-        elif tag == "br":
-            flow.pending.append(LineBreak())
         elif tag in BLOCK_TAGS:
             flow.flush()
             self._children_into(el, flow, in_paragraph=False)
@@ -353,12 +374,14 @@ class Builder:
     def _inlines(self, el: etree._Element) -> list[Inline]:
         """The content of ``el`` as inlines; nested blocks become line-separated runs."""
         out: list[Inline] = []
-        if el.text:
-            out.append(Text(el.text))
+        text = el.text
+        if text:
+            out.append(Text(text))
         for child in el:
             out.extend(self._inline(child))
-            if child.tail:
-                out.append(Text(child.tail))
+            tail = child.tail
+            if tail:
+                out.append(Text(tail))
         return out
 
     def _inline(self, el: etree._Element) -> list[Inline]:
@@ -373,7 +396,7 @@ class Builder:
             src = (el.get("src") or "").strip()
             return [Image(src, " ".join((el.get("alt") or "").split()))] if src else []
         if tag in _CODE_TAGS:
-            text = "".join(el.itertext())
+            text = text_of(el)
             return [Code(text)] if text else []
         if tag == "a":
             children = self._inlines(el)

@@ -16,9 +16,8 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
-from lxml.html import HtmlElement
 
-from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
+from .context import StepContext, outermost, remove_all_keeping_tails, text_of, text_sample
 
 _CALL_TO_ACTION = re.compile(
     r"打赏|打賞|赞赏|讚賞|鼓励作者|鼓励一下|鼓励TA|鼓勵作者|请作者喝|請作者喝|支持作者"
@@ -43,6 +42,14 @@ _WIDE = re.compile("[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 def _weight(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
+
+def _light(text: str) -> bool:
+    """``0 < _weight(text) <= _MAX_CTA_WEIGHT``, counting wide characters only when the
+    length alone does not tell (a character weighs one or two)."""
+    if not text or len(text) > _MAX_CTA_WEIGHT:
+        return False
+    return len(text) * 2 <= _MAX_CTA_WEIGHT or _weight(text) <= _MAX_CTA_WEIGHT
+
 #: A list of links this long at an edge is page furniture (related titles, share icons).
 _MAX_LINK_LIST_CHARS = 300
 _BLOCKS = frozenset({
@@ -50,6 +57,8 @@ _BLOCKS = frozenset({
     "dl", "dt", "dd", "table", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "center", "figure", "figcaption", "pre",
 })
+#: What a leaf counts as pictures: a QR code, an app badge, a button.
+_PICTURES = ("img", "button", "svg")
 #: How far a removal climbs to take a widget's wrapper.
 _MAX_CLIMB = 30
 
@@ -62,11 +71,14 @@ class _Leaf:
     links_only: bool
     stray: bool = False  # text directly in a wrapper: article text, never removed
     code: bool = False  # code is the author's text, whatever it says
+    _cta: bool | None = None  # is_cta, once known
 
     @property
     def is_cta(self) -> bool:
-        return (not self.stray and not self.code and 0 < _weight(self.text) <= _MAX_CTA_WEIGHT
-                and _CALL_TO_ACTION.search(self.text) is not None)
+        if self._cta is None:
+            self._cta = (not self.stray and not self.code and _light(self.text)
+                         and _CALL_TO_ACTION.search(self.text) is not None)
+        return self._cta
 
     @property
     def is_furniture(self) -> bool:
@@ -80,7 +92,25 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def block_leaves(root: HtmlElement) -> list[_Leaf]:
+def _stray_text(el: etree._Element, holds_block: set[etree._Element]) -> bool:
+    """Whether a wrapper of blocks has text of its own beside them: in it, after a
+    child, or in an inline child holding no block (each inline child is read by its
+    parent alone)."""
+    if (el.text or "").strip():
+        return True
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        tail = child.tail
+        if tail and tail.strip():
+            return True
+        if tag not in _BLOCKS and child not in holds_block and text_of(child).strip():
+            return True
+    return False
+
+
+def block_leaves(root: etree._Element) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
     for el in root.iter(*_BLOCKS):
@@ -91,28 +121,36 @@ def block_leaves(root: HtmlElement) -> list[_Leaf]:
     out: list[_Leaf] = []
     for el in root.iter(etree.Element):
         if el in holds_block:
-            # text of its own beside its blocks: in it, after a child, or in an inline
-            # child holding no block (each inline child is read by its parent alone)
-            stray = (el.text or "").strip() or any(
-                (c.tail or "").strip() or (c.tag not in _BLOCKS and c not in holds_block
-                                           and "".join(c.itertext()).strip())
-                for c in el if isinstance(c.tag, str))
-            if stray:
+            if _stray_text(el, holds_block):
                 out.append(_Leaf(el, "x", 0, False, stray=True))
         elif el is not root and el.tag in _BLOCKS:
-            text = _collapsed("".join(el.itertext()))
-            images = sum(1 for _ in el.iter("img", "button", "svg"))
+            text = _collapsed(text_of(el))
+            children = list(el)
+            if not any(len(c) for c in children):
+                # children without children (most paragraphs: text and a <br>): they
+                # are all there is to search for pictures, links and code
+                images = sum(1 for c in children if c.tag in _PICTURES)
+                if text or images:
+                    linked = "".join(text_of(c) for c in children if c.tag == "a")
+                    code = el.tag == "pre" or any(c.tag == "code" for c in children)
+            else:
+                images = sum(1 for _ in el.iter(*_PICTURES))
+                if text or images:
+                    linked = "".join(text_of(a) for a in el.iter("a"))
+                    code = el.tag == "pre" or el.find(".//code") is not None
             if text or images:
-                linked = "".join("".join(a.itertext()) for a in el.iter("a"))
                 # only short text is ever judged: a prefix stands for the rest (a long
                 # post keeps no second copy of its text here)
                 out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], images, bool(text)
-                                 and len(_collapsed(linked)) >= len(text),
-                                 code=el.tag == "pre" or el.find(".//code") is not None))
+                                 and len(_collapsed(linked)) >= len(text), code=code))
     # images not inside any leaf block (straight in a wrapper)
     # leaves hold no blocks, so none is inside another: this walk is linear
-    in_leaf = {img for leaf in out if not leaf.stray for img in leaf.el.iter("img")}
-    out += [_Leaf(img, "", 1, False) for img in root.iter("img") if img not in in_leaf]
+    in_leaf = {img for leaf in out if not leaf.stray and leaf.images
+               for img in leaf.el.iter("img")}
+    loose = [_Leaf(img, "", 1, False) for img in root.iter("img") if img not in in_leaf]
+    if not loose:
+        return out  # found walking the tree: in document order already
+    out += loose
     # document order of the leaves only (a map of every element would hold a proxy for
     # each: tens of MB on a long post)
     wanted = {leaf.el for leaf in out}
@@ -158,7 +196,7 @@ def _beside_qr_or_button(leaves: list[_Leaf], i: int) -> set[int]:
     return out
 
 
-def _whole_blocks(root: HtmlElement, leaves: list[_Leaf], doomed: set[int]
+def _whole_blocks(root: etree._Element, leaves: list[_Leaf], doomed: set[int]
                   ) -> list[etree._Element]:
     """The doomed leaves, each widened to its wrappers that hold nothing else: no text
     but theirs, and images only beside a call to scan, download or tip (its QR code or
@@ -197,7 +235,7 @@ def _whole_blocks(root: HtmlElement, leaves: list[_Leaf], doomed: set[int]
     return outermost(out)
 
 
-def remove_calls_to_action(root: HtmlElement, ctx: StepContext) -> None:
+def remove_calls_to_action(root: etree._Element, ctx: StepContext) -> None:
     """Remove reward, follow-us, app-download, share and related-post blocks."""
     leaves = block_leaves(root)
     if not leaves:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from ..model import Diagnostic
 from .text import collapse_text
@@ -40,7 +39,7 @@ class StepContext:
         self.diagnostics.append(Diagnostic("change", step, message, count, sample))
 
 
-Step = Callable[[HtmlElement, StepContext], None]
+Step = Callable[[etree._Element, StepContext], None]
 
 
 def remove_all_keeping_tails(elements: Iterable[etree._Element]) -> None:
@@ -55,15 +54,29 @@ def remove_all_keeping_tails(elements: Iterable[etree._Element]) -> None:
     parents.pop(None, None)
     for parent in parents:
         holder: etree._Element | None = None  # None: the text goes to parent.text
-        texts = [parent.text or ""]
+        # Tails of the removed children since holder: appended to the text after holder
+        # (which is left alone, not even read, when there are none: a long paragraph
+        # losing a tail-less <font> is not copied out of the tree and back).
+        tails: list[str] = []
         for child in list(parent):
             if child in doomed:
-                texts.append(child.tail or "")
-                parent.remove(child)
+                tail = child.tail
+                if tail:
+                    tails.append(tail)
+                parent.remove(child)  # its tail goes with it
                 continue
-            _set_text_after(parent, holder, "".join(texts))
-            holder, texts = child, [child.tail or ""]
-        _set_text_after(parent, holder, "".join(texts))
+            if tails:
+                _append_text_after(parent, holder, tails)
+                tails = []
+            holder = child
+        if tails:
+            _append_text_after(parent, holder, tails)
+
+
+def _append_text_after(parent: etree._Element, holder: etree._Element | None,
+                       tails: list[str]) -> None:
+    before = parent.text if holder is None else holder.tail
+    _set_text_after(parent, holder, (before or "") + "".join(tails))
 
 
 def _set_text_after(parent: etree._Element, holder: etree._Element | None, text: str) -> None:
@@ -73,6 +86,30 @@ def _set_text_after(parent: etree._Element, holder: etree._Element | None, text:
         holder.tail = text or None
 
 
+def text_of(el: etree._Element) -> str:
+    """``"".join(el.itertext())``. An element whose children have no children of their
+    own (most of them: a paragraph with a ``<br>``) is read directly, without the tree
+    walker lxml makes for each itertext(); like itertext, it leaves out the text of
+    comments and processing instructions but not their tails."""
+    if not isinstance(el.tag, str):
+        return "".join(el.itertext())  # a comment: refused as itertext refuses it
+    text = el.text
+    if len(el) == 0:
+        return text or ""
+    parts = [text] if text else []
+    for child in el:
+        if len(child):
+            return "".join(el.itertext())
+        if isinstance(child.tag, str):
+            inner = child.text
+            if inner:
+                parts.append(inner)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
+    return "".join(parts)
+
+
 def text_sample(elements: list[etree._Element]) -> str:
     parts = []
     total = 0
@@ -80,7 +117,7 @@ def text_sample(elements: list[etree._Element]) -> str:
         if isinstance(el, etree._Comment):
             parts.append(el.text or "")
         else:
-            parts.append("".join(el.itertext()))
+            parts.append(text_of(el))
         total += len(parts[-1])
         if total > SAMPLE_CHARS:
             break

@@ -11,6 +11,8 @@ lose their nesting, and the normaliser says so in a warning.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from lxml import etree
 
 from .build import BLOCK_TAGS
@@ -35,6 +37,10 @@ def flatten_deep_nesting(root: etree._Element, max_depth: int = MAX_DEPTH) -> in
 
     Returns how many elements lost their nesting (0 for an ordinary page).
     """
+    # Nothing lies that deep in a tree of no more elements (most pages): counting to
+    # max_depth + 1 costs less than walking them all with their depths.
+    if next(islice(root.iter(etree.Element), max_depth, None), None) is None:
+        return 0
     flattened = 0
     stack = [(root, 0)]
     while stack:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement
 
-from .context import StepContext
+from .context import StepContext, text_of
 
 CAPTION_MARK = "data-newsconv-caption"
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:caption|caption-text|img-desc|image-desc|pic-desc)"
@@ -37,7 +36,7 @@ def lone_image(el: etree._Element) -> etree._Element | None:
     """The only image in ``el`` (or ``el`` itself) when ``el`` holds no text."""
     if el.tag == "img":
         return el
-    if el.tag == "figure":
+    if el.tag == "figure" or len(el) == 0:  # no image inside a childless element
         return None
     images = []
     for count, node in enumerate(el.iter()):
@@ -52,7 +51,7 @@ def lone_image(el: etree._Element) -> etree._Element | None:
     return images[0] if len(images) == 1 else None
 
 
-def attach_captions(root: HtmlElement, ctx: StepContext) -> None:
+def attach_captions(root: etree._Element, ctx: StepContext) -> None:
     """Make caption elements that follow a lone image into that image's figcaption."""
     attached = 0
     for caption in list(root.iter(etree.Element)):
@@ -60,7 +59,7 @@ def attach_captions(root: HtmlElement, ctx: StepContext) -> None:
             continue
         if caption.tag == "figcaption" and any(a.tag == "figure" for a in caption.iterancestors()):
             continue
-        text = " ".join("".join(caption.itertext()).split())
+        text = " ".join(text_of(caption).split())
         if not text or len(text) > _MAX_CAPTION_CHARS:
             continue
         previous = caption.getprevious()

@@ -11,10 +11,10 @@ are the last kind; deciding by contrast, not by a list of hex strings, catches
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import webcolors
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext, remove_all_keeping_tails, text_sample
 
@@ -33,8 +33,7 @@ _RGB_FUNC = re.compile(r"rgba?\(([^()]*)\)")
 _HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b")
 
 
-def style_declarations(style: str) -> dict[str, str]:
-    """``"a: b; C:d"`` → ``{"a": "b", "c": "d"}`` (later declarations win)."""
+def _parse_style(style: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for declaration in style.split(";"):
         name, sep, value = declaration.partition(":")
@@ -43,8 +42,34 @@ def style_declarations(style: str) -> dict[str, str]:
     return out
 
 
+# Pages repeat a few style strings on thousands of elements: each is parsed once. Only
+# short values are remembered, and only so many, so the memory held across posts stays
+# small whatever the input.
+_CACHE_SIZE = 1024
+_CACHED_CHARS = 500
+_parse_style_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_style)
+
+
+def declarations(style: str) -> dict[str, str]:
+    """:func:`style_declarations`, the same dict for the same string: read it only."""
+    if len(style) > _CACHED_CHARS:
+        return _parse_style(style)
+    return _parse_style_cached(style)
+
+
+def style_declarations(style: str) -> dict[str, str]:
+    """``"a: b; C:d"`` → ``{"a": "b", "c": "d"}`` (later declarations win)."""
+    return dict(declarations(style))
+
+
 def parse_color(value: str) -> tuple[RGB, float] | None:
     """An HTML/CSS colour as ``((r, g, b) in 0..1, alpha)``, or None if unknown."""
+    if len(value) > _CACHED_CHARS:
+        return _parse_color(value)
+    return _parse_color_cached(value)
+
+
+def _parse_color(value: str) -> tuple[RGB, float] | None:
     value = value.strip().lower()
     if not value:
         return None
@@ -82,6 +107,10 @@ def parse_color(value: str) -> tuple[RGB, float] | None:
     return (rgb.red / 255, rgb.green / 255, rgb.blue / 255), alpha
 
 
+_parse_color_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_color)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)  # a few colours, asked about again and again
 def _luminance(rgb: RGB) -> float:
     def linear(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -103,14 +132,27 @@ def _blend(color: tuple[RGB, float], background: RGB) -> RGB:
 
 
 def _own_background(el: etree._Element) -> tuple[RGB, float] | None:
-    style = style_declarations(el.get("style") or "")
+    style = el.get("style")
+    bgcolor = el.get("bgcolor")
+    if not style and not bgcolor:
+        return None
+    if len(style or "") + len(bgcolor or "") > _CACHED_CHARS:
+        return _background_from(style, bgcolor)
+    return _background_from_cached(style, bgcolor)
+
+
+def _background_from(style: str | None, bgcolor: str | None) -> tuple[RGB, float] | None:
+    """The background colour a ``style`` and a ``bgcolor`` attribute set, if any."""
+    declared = declarations(style or "")
     for key in ("background-color", "background"):
-        for token in _color_tokens(style.get(key, "")):
+        for token in _color_tokens(declared.get(key, "")):
             color = parse_color(token)
             if color is not None:
                 return color
-    bgcolor = el.get("bgcolor")
     return parse_color(bgcolor) if bgcolor else None
+
+
+_background_from_cached = lru_cache(maxsize=_CACHE_SIZE)(_background_from)
 
 
 def _color_tokens(value: str) -> list[str]:
@@ -165,15 +207,27 @@ def _colour_invisible(el: etree._Element, value: str | None) -> bool:
 
 
 def _own_colour(el: etree._Element) -> str | None:
-    style = style_declarations(el.get("style") or "") if el.get("style") else {}
-    return style.get("color") or (el.get("color") if el.tag == "font" else None)
+    style = el.get("style")
+    color = declarations(style).get("color") if style else None
+    return color or (el.get("color") if el.tag == "font" else None)
+
+
+def _style_hides(style: str) -> bool:
+    return _hidden_by_css(declarations(style))
+
+
+_style_hides_cached = lru_cache(maxsize=_CACHE_SIZE)(_style_hides)
 
 
 def hidden_by_attributes(el: etree._Element) -> bool:
     """Hidden whatever its content: the ``hidden`` attribute or CSS that hides boxes."""
     if el.get("hidden") is not None:
         return True
-    return bool(el.get("style")) and _hidden_by_css(style_declarations(el.get("style")))
+    style = el.get("style")
+    if not style:
+        return False
+    return (_style_hides(style) if len(style) > _CACHED_CHARS
+            else _style_hides_cached(style))
 
 
 def is_invisible(el: etree._Element) -> bool:
@@ -193,7 +247,13 @@ def _invisible_on(el: etree._Element, background: RGB) -> bool:
         return True
     value = _own_colour(el)
     color = parse_color(value) if value else None
-    return color is not None and contrast(_blend(color, background), background) < MIN_CONTRAST
+    return color is not None and _faint(color, background)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)  # a page has few colours and backgrounds
+def _faint(color: tuple[RGB, float], background: RGB) -> bool:
+    """Whether text of ``color`` on ``background`` is under :data:`MIN_CONTRAST`."""
+    return contrast(_blend(color, background), background) < MIN_CONTRAST
 
 
 # Only these can hide their content: the rest of the tree is never asked about itself.
@@ -243,11 +303,13 @@ class _Backgrounds:
         return background, covered
 
 
-def _outermost_invisible(root: etree._Element) -> list[etree._Element]:
-    """Invisible elements not inside another one, in document order.
+def _outermost_invisible(root: etree._Element) -> list[tuple[etree._Element, RGB]]:
+    """Invisible elements not inside another one, in document order, each with the
+    background its content sits on.
 
     Only elements that can hide anything are asked (an XPath finds them); the
-    background behind each is carried down from the root once.
+    background behind each is carried down from the root once. (What it gives equals
+    :func:`background_of`: blending an opaque colour over anything gives that colour.)
     """
     backgrounds = _Backgrounds(root)
     found = []
@@ -255,17 +317,45 @@ def _outermost_invisible(root: etree._Element) -> list[etree._Element]:
         behind, covered = backgrounds.behind(el)
         if covered:
             continue
-        if _invisible_on(el, _background_over(el, behind)):
-            found.append(el)  # what is inside goes with it
+        # _background_over and _invisible_on, from one reading of the attributes
+        own, hides, colour = _verdict(el.get("style"), el.get("bgcolor"),
+                                      el.get("hidden") is not None,
+                                      el.get("color") if el.tag == "font" else None)
+        background = behind if own is None else _blend(own, behind)
+        if hides or (colour is not None and _faint(colour, background)):
+            found.append((el, background))  # what is inside goes with it
             backgrounds.found.add(el)
     return found
 
 
-def _visible_descendants(el: etree._Element) -> list[etree._Element]:
-    """Descendants of an invisibly coloured element that set a visible colour of their
-    own (colour is inherited, so they show)."""
+def _attribute_verdict(style: str | None, bgcolor: str | None, hidden: bool,
+                       font_colour: str | None
+                       ) -> tuple[tuple[RGB, float] | None, bool, tuple[RGB, float] | None]:
+    """What an element's attributes say: its own background (:func:`_own_background`),
+    whether they hide it whatever its content (:func:`hidden_by_attributes`), and its
+    own text colour (:func:`_own_colour`, parsed)."""
+    own = _background_from(style, bgcolor) if style or bgcolor else None
+    hides = hidden or (bool(style) and _style_hides(style))
+    value = (declarations(style).get("color") if style else None) or font_colour
+    return own, hides, parse_color(value) if value else None
+
+
+_attribute_verdict_cached = lru_cache(maxsize=_CACHE_SIZE)(_attribute_verdict)
+
+
+def _verdict(style: str | None, bgcolor: str | None, hidden: bool, font_colour: str | None
+             ) -> tuple[tuple[RGB, float] | None, bool, tuple[RGB, float] | None]:
+    if len(style or "") + len(bgcolor or "") + len(font_colour or "") > _CACHED_CHARS:
+        return _attribute_verdict(style, bgcolor, hidden, font_colour)
+    return _attribute_verdict_cached(style, bgcolor, hidden, font_colour)
+
+
+def _visible_descendants(el: etree._Element, background: RGB) -> list[etree._Element]:
+    """Descendants of an invisibly coloured element (whose content sits on
+    ``background``) that set a visible colour of their own (colour is inherited, so
+    they show)."""
     out = []
-    stack = _children_on(el, background_of(el))
+    stack = _children_on(el, background)
     while stack:
         child, behind = stack.pop()
         background = _background_over(child, behind)
@@ -275,14 +365,15 @@ def _visible_descendants(el: etree._Element) -> list[etree._Element]:
     return out
 
 
-def remove_hidden(root: HtmlElement, ctx: StepContext) -> None:
+def remove_hidden(root: etree._Element, ctx: StepContext) -> None:
     """Remove elements a reader could not see, and their text."""
-    topmost = _outermost_invisible(root)
+    found = _outermost_invisible(root)
+    topmost = [el for el, _ in found]
     # Report first: removed text is gone afterwards.
     sample = text_sample(topmost)
     removed = []
-    for el in topmost:
-        keep = [] if hidden_by_attributes(el) else _visible_descendants(el)
+    for el, background in found:
+        keep = [] if hidden_by_attributes(el) else _visible_descendants(el, background)
         if keep:
             _strip_invisible_text(el, keep)
         else:

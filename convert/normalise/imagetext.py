@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement
 
-from .context import StepContext, remove_all_keeping_tails, text_sample
+from .context import StepContext, remove_all_keeping_tails, text_of, text_sample
 from .figures import CAPTION_MARK, is_caption_element, lone_image
 
 # Whole texts (lower-cased, outer punctuation and brackets stripped) that name no picture.
@@ -46,11 +45,12 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()).strip(_OUTER) == " ".join(b.split()).strip(_OUTER)
 
 
-def _junk_caption(el: etree._Element) -> bool:
-    """A caption (or a lone line right after a lone image) saying nothing."""
-    if len(el) and any(child.tag == "img" for child in el.iter()):
+def _junk_caption(el: etree._Element, text: str | None = None) -> bool:
+    """A caption (or a lone line right after a lone image) saying nothing; ``text`` is
+    its text when already known."""
+    if len(el) and next(el.iter("img"), None) is not None:
         return False
-    return is_placeholder_image_text("".join(el.itertext()))
+    return is_placeholder_image_text(text_of(el) if text is None else text)
 
 
 def _follows_lone_image(el: etree._Element) -> bool:
@@ -62,7 +62,7 @@ def _follows_lone_image(el: etree._Element) -> bool:
     return lone_image(previous) is not None
 
 
-def clean_image_text(root: HtmlElement, ctx: StepContext) -> None:
+def clean_image_text(root: etree._Element, ctx: StepContext) -> None:
     """Drop default captions and placeholder ``alt``/``title`` text of images."""
     post_title = str(ctx.metadata.get("title") or "")
     captions = []
@@ -71,7 +71,12 @@ def clean_image_text(root: HtmlElement, ctx: StepContext) -> None:
         if not marked and not (el.tag in ("p", "small", "center", "span")
                                and _follows_lone_image(el)):
             continue
-        if (marked or "".join(el.itertext()).strip()) and _junk_caption(el):
+        if marked:
+            junk = _junk_caption(el)
+        else:  # its text is read once (a wrapper after an image may hold the article)
+            text = text_of(el)
+            junk = bool(text.strip()) and _junk_caption(el, text)
+        if junk:
             captions.append(el)
     sample = text_sample(captions)
     remove_all_keeping_tails(captions)

@@ -26,7 +26,6 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import StepContext
 
@@ -43,14 +42,14 @@ _DELIMITED = re.compile(r"\A\s*(?:\\\((.*)\\\)|\\\[(.*)\\\]|\$\$(.*)\$\$|\$(.*)\
 _NO_TOUCH = frozenset({"pre", "code", "kbd", "samp", "tt", "textarea"})
 
 
-def find_math(root: HtmlElement, ctx: StepContext) -> None:
+def find_math(root: etree._Element, ctx: StepContext) -> None:
     """Replace every formula's markup with an ``<nc-math>`` element holding its TeX."""
     found = (_mathjax_scripts(root) + _tex_annotations(root) + _equation_images(root)
              + _math_classes(root))
     ctx.report("find_math", "kept formulas as TeX (their rendered markup dropped)", found)
 
 
-def _mathjax_scripts(root: HtmlElement) -> int:
+def _mathjax_scripts(root: etree._Element) -> int:
     count = 0
     for script in list(root.iter("script")):
         kind = (script.get("type") or "").replace(" ", "").lower()
@@ -67,7 +66,7 @@ def _mathjax_scripts(root: HtmlElement) -> int:
     return count
 
 
-def _tex_annotations(root: HtmlElement) -> int:
+def _tex_annotations(root: etree._Element) -> int:
     count = 0
     for annotation in list(root.iter("annotation")):
         if (annotation.get("encoding") or "").lower() != "application/x-tex":
@@ -80,7 +79,7 @@ def _tex_annotations(root: HtmlElement) -> int:
     return count
 
 
-def _equation_images(root: HtmlElement) -> int:
+def _equation_images(root: etree._Element) -> int:
     count = 0
     for img in list(root.iter("img")):
         try:
@@ -99,7 +98,7 @@ def _equation_images(root: HtmlElement) -> int:
     return count
 
 
-def _math_classes(root: HtmlElement) -> int:
+def _math_classes(root: etree._Element) -> int:
     count = 0
     for el in _HAS_CLASS(root):
         classes = el.get("class").lower()

@@ -366,24 +366,93 @@ _SIMPLIFIED = re.compile("[" + "".join(p[0] for p in _PAIRS) + "]")
 _TRADITIONAL = re.compile("[" + "".join(p[1] for p in _PAIRS) + "]")
 
 # Letters by script. U+30FB (katakana middle dot) and U+30FC (prolonged sound mark) are
-# left out of kana: Chinese text uses them too.
-_SCRIPTS = {
-    "hangul": re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af]"),
-    "kana": re.compile("[\u3040-\u309f\u30a0-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-\uff9d]"),
-    "han": re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"),
-    "latin": re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]"),
-    "cyrillic": re.compile("[\u0400-\u04ff\u0500-\u052f]"),
-    "greek": re.compile("[\u0370-\u03ff\u1f00-\u1fff]"),
-    "arabic": re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]"),
-    "hebrew": re.compile("[\u0590-\u05ff]"),
-    "thai": re.compile("[\u0e00-\u0e7f]"),
+# left out of kana: Chinese text uses them too. Character class contents: single
+# characters and ranges only (the counting table below is built from them).
+_SCRIPT_CLASSES = {
+    "hangul": "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af",
+    "kana": "\u3040-\u309f\u30a0-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-\uff9d",
+    "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f",
+    "latin": "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff",
+    "cyrillic": "\u0400-\u04ff\u0500-\u052f",
+    "greek": "\u0370-\u03ff\u1f00-\u1fff",
+    "arabic": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff",
+    "hebrew": "\u0590-\u05ff",
+    "thai": "\u0e00-\u0e7f",
 }
+_SCRIPTS = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPT_CLASSES.items()}
 _SCRIPT_LANG = {"latin": "en", "cyrillic": "ru", "greek": "el", "arabic": "ar",
                 "hebrew": "he", "thai": "th"}
 _SAMPLE = 5000
 #: Below these counts the text says nothing about its language.
 MIN_CJK = 20
 MIN_LETTERS = 40
+
+
+def _class_ranges(chars: str) -> list[tuple[int, int]]:
+    """``"A-Za"`` → ``[(65, 90), (97, 97)]``: the ranges of a character class's contents."""
+    out, i = [], 0
+    while i < len(chars):
+        if i + 2 < len(chars) and chars[i + 1] == "-":
+            out.append((ord(chars[i]), ord(chars[i + 2])))
+            i += 3
+        else:
+            out.append((ord(chars[i]), ord(chars[i])))
+            i += 1
+    return out
+
+
+# Counting letters by script with one regex per script scans the text nine times and
+# makes a string per letter. Instead one str.translate maps each character of the Basic
+# Multilingual Plane to a code for its script (simplified- and traditional-only Han
+# characters get codes of their own; "\0" for the rest), and str.count counts codes.
+# Characters beyond the BMP are left as they are by the translation and counted by the
+# regexes (only they, and they are few). The codes are ASCII control characters: the
+# translated text holds nothing else but those characters beyond the BMP.
+_OTHER = "\0"
+_CODES = {name: chr(1 + i) for i, name in enumerate([*_SCRIPT_CLASSES, "simplified",
+                                                      "traditional"])}
+_BMP = 0x10000
+_ABOVE_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _script_table() -> str | None:
+    """The translation table, or None if the scripts overlap (each character would then
+    count for several, which one code cannot say: the regexes count instead)."""
+    table = [_OTHER] * _BMP
+    for name, chars in _SCRIPT_CLASSES.items():
+        for low, high in _class_ranges(chars):
+            for point in range(low, min(high, _BMP - 1) + 1):
+                if table[point] != _OTHER:
+                    return None
+                table[point] = _CODES[name]
+    for name, index in (("simplified", 0), ("traditional", 1)):
+        for pair in _PAIRS:
+            point = ord(pair[index])
+            if table[point] != _CODES["han"]:
+                return None  # outside Han, or in both sets
+            table[point] = _CODES[name]
+    return "".join(table)
+
+
+_TABLE = _script_table()
+
+
+def _script_counts(sample: str) -> tuple[dict[str, int], int, int]:
+    """Letters of each script in ``sample``, and its simplified- and traditional-only
+    Han characters (counted among the Han letters too)."""
+    if _TABLE is None:
+        counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPTS.items()}
+        return counts, len(_SIMPLIFIED.findall(sample)), len(_TRADITIONAL.findall(sample))
+    codes = sample.translate(_TABLE)
+    counts = {name: codes.count(_CODES[name]) for name in _SCRIPT_CLASSES}
+    simplified = codes.count(_CODES["simplified"])
+    traditional = codes.count(_CODES["traditional"])
+    counts["han"] += simplified + traditional
+    if not codes.isascii():  # characters beyond the BMP, left as they were
+        above = "".join(_ABOVE_BMP.findall(codes))
+        for name, rx in _SCRIPTS.items():
+            counts[name] += len(rx.findall(above))
+    return counts, simplified, traditional
 
 
 def detect_language(text: str) -> str | None:
@@ -396,7 +465,7 @@ def detect_language(text: str) -> str | None:
     or :data:`MIN_LETTERS` letters of another script) → None: ``20話`` is no language.
     """
     sample = text[:_SAMPLE]
-    counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPTS.items()}
+    counts, simplified, traditional = _script_counts(sample)
     cjk = counts["hangul"] + counts["kana"] + counts["han"]
     total = sum(counts.values())
     if total == 0:
@@ -408,8 +477,6 @@ def detect_language(text: str) -> str | None:
             return "ko"
         if counts["kana"] * 10 >= cjk:
             return "ja"
-        simplified = len(_SIMPLIFIED.findall(sample))
-        traditional = len(_TRADITIONAL.findall(sample))
         if simplified > traditional:
             return "zh-Hans"
         if traditional > simplified:

@@ -8,15 +8,16 @@ buttons, never by guessing from article text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .context import (
     StepContext,
     iter_events,
     outermost,
     remove_all_keeping_tails,
+    text_of,
     text_sample,
 )
 
@@ -44,54 +45,63 @@ WIDGET_LABELS = frozenset({
 _LABEL_TAGS = frozenset({"span", "a", "button", "div", "i", "small", "em", "b", "p", "label"})
 
 
+def _events_after(node: etree._Element, root: etree._Element
+                  ) -> Iterator[tuple[str, etree._Element]]:
+    """The :func:`~convert.normalise.context.iter_events` of ``root`` that follow
+    ``("end", node)``, without walking what comes before ``node``."""
+    el = node
+    while el is not root:
+        if el.tail:
+            yield "tail", el
+        sibling = el.getnext()
+        while sibling is not None:
+            yield from iter_events(sibling)
+            if sibling.tail:  # iter_events leaves out its own root's tail
+                yield "tail", sibling
+            sibling = sibling.getnext()
+        el = el.getparent()
+        yield "end", el
+
+
 def _remove_ranges(root: etree._Element,
                    ranges: list[tuple[etree._Element, etree._Element]]) -> list[str]:
-    """Remove everything between each (start, end) pair of nodes in document order, in
-    one walk over the tree (pairs in document order, not overlapping); returns the
-    removed text of each range."""
-    ends = {start: end for start, end in ranges}
-    current_end: etree._Element | None = None  # set while inside a range
-    opened: set[etree._Element] = set()
-    removed_text: list[str] = []
-    to_remove: list[etree._Element] = []
-    samples: list[str] = []
+    """Remove everything between each (start, end) pair of nodes in document order
+    (pairs in document order, not overlapping); returns the removed text of each range.
 
-    def finish() -> None:
+    Each range is walked from its start on, not the tree from its root: text is cut
+    while walking, a range's elements when the range closes (the walk has passed all
+    of their events by then). Nothing a walk changes lies after its range, so the
+    events of the next one are what a walk of the whole tree would give.
+    """
+    samples: list[str] = []
+    for start, end in ranges:
+        opened: set[etree._Element] = set()
+        removed_text: list[str] = []
+        to_remove: list[etree._Element] = []
+        for kind, el in _events_after(start, root):
+            if el is end and kind == "start":
+                break
+            if kind == "start":
+                opened.add(el)
+            elif kind == "end" and el in opened:
+                if el.getparent() not in opened:  # else an opened ancestor goes with it
+                    to_remove.append(el)
+            elif kind == "text" and el not in opened:  # text of an ancestor, after the start
+                removed_text.append(el.text or "")
+                el.text = None
+            elif kind == "tail":
+                removed_text.append(el.tail or "")
+                el.tail = None
+        else:  # the end was not found after the start: nothing is removed
+            continue
         for el in to_remove:
-            removed_text.append("".join(el.itertext()))
+            removed_text.append(text_of(el))  # (a comment raises, as itertext does)
             el.getparent().remove(el)
         samples.append(" | ".join(t for t in removed_text if t.strip()))
-        opened.clear()
-        removed_text.clear()
-        to_remove.clear()
-
-    # The events are listed first: text is cut while walking, a range's elements when
-    # the range closes (the walk has passed all of their events by then).
-    events = list(iter_events(root))
-    for kind, el in events:
-        if current_end is None:
-            if kind == "end" and el in ends:
-                current_end = ends[el]
-            continue
-        if el is current_end and kind == "start":
-            finish()
-            current_end = None
-            continue
-        if kind == "start":
-            opened.add(el)
-        elif kind == "end" and el in opened:
-            if el.getparent() not in opened:  # else an opened ancestor goes with it
-                to_remove.append(el)
-        elif kind == "text" and el not in opened:  # text of an ancestor, after the start
-            removed_text.append(el.text or "")
-            el.text = None
-        elif kind == "tail":
-            removed_text.append(el.tail or "")
-            el.tail = None
     return samples
 
 
-def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
+def remove_ad_blocks(root: etree._Element, ctx: StepContext) -> None:
     """Remove what lies between ``<!--广告…开始-->`` and ``<!--广告…结束-->`` comments."""
     comments = [c for c in root.iter(etree.Comment) if c.text]
     ranges = []
@@ -111,12 +121,15 @@ def remove_ad_blocks(root: HtmlElement, ctx: StepContext) -> None:
 
 
 def _is_widget(el: etree._Element) -> bool:
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if names.strip() and _WIDGET_CLASS.search(names):
+    classes, ident = el.get("class"), el.get("id")
+    if classes or ident:
+        names = f"{classes or ''} {ident or ''}"
+        if names.strip() and _WIDGET_CLASS.search(names):
+            return True
+    tag = el.tag
+    if tag in ("ins", "form"):
         return True
-    if el.tag in ("ins", "form"):
-        return True
-    if el.tag in _LABEL_TAGS and len(el) == 0 and (el.text or "").strip() in WIDGET_LABELS:
+    if tag in _LABEL_TAGS and len(el) == 0 and (el.text or "").strip() in WIDGET_LABELS:
         return _stands_alone(el)
     return False
 
@@ -130,7 +143,7 @@ def _stands_alone(el: etree._Element) -> bool:
     return not (before or "").strip()
 
 
-def remove_widgets(root: HtmlElement, ctx: StepContext) -> None:
+def remove_widgets(root: etree._Element, ctx: StepContext) -> None:
     """Remove share, reward, QR-code, copy-code and ad widgets, and forms."""
     found = [el for el in root.iter(etree.Element) if el is not root and _is_widget(el)]
     topmost = outermost(found)

@@ -33,7 +33,6 @@ from typing import Any
 import yaml
 from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorError
-from lxml.html import HtmlElement
 
 from ..model import Diagnostic
 from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
@@ -222,7 +221,7 @@ def _flat_strings(value: Any) -> set[str]:
     return out
 
 
-def _hosts(metadata: Mapping[str, Any], root: HtmlElement) -> set[str]:
+def _hosts(metadata: Mapping[str, Any], root: etree._Element) -> set[str]:
     urls = [str(metadata[k]) for k in _URL_KEYS if isinstance(metadata.get(k), str)]
     urls += [img.get("src") or "" for img in root.iter("img")]
     hosts = set()
@@ -235,22 +234,31 @@ def _hosts(metadata: Mapping[str, Any], root: HtmlElement) -> set[str]:
 
 
 def matching_profiles(profiles: Sequence[SiteProfile], metadata: Mapping[str, Any],
-                      root: HtmlElement) -> list[SiteProfile]:
+                      root: etree._Element) -> list[SiteProfile]:
     authors = _flat_strings(metadata.get("author")) | _flat_strings(metadata.get("authors"))
     categories = _flat_strings(metadata.get("categories"))
     hosts = _hosts(metadata, root)
     return [p for p in profiles if p.matches(authors, categories, hosts)]
 
 
-def _remove_text(root: HtmlElement, patterns: Sequence[re.Pattern[str]]) -> list[str]:
+def _remove_text(root: etree._Element, patterns: Sequence[re.Pattern[str]]) -> list[str]:
     """Blank text pieces (element text or tails) that a pattern matches whole."""
-    removed = []
+    removed: list[str] = []
+    if not patterns:
+        return removed
     for el in root.iter(etree.Element):
-        for attr in ("text", "tail"):
-            value = getattr(el, attr)
-            if value and value.strip() and any(p.fullmatch(value.strip()) for p in patterns):
-                removed.append(value.strip())
-                setattr(el, attr, None)
+        text = el.text  # read once: lxml decodes it at every reading
+        if text:
+            stripped = text.strip()
+            if stripped and any(p.fullmatch(stripped) for p in patterns):
+                removed.append(stripped)
+                el.text = None
+        tail = el.tail
+        if tail:
+            stripped = tail.strip()
+            if stripped and any(p.fullmatch(stripped) for p in patterns):
+                removed.append(stripped)
+                el.tail = None
     return removed
 
 
@@ -269,7 +277,7 @@ def _link_back(removed: Sequence[etree._Element], profile: SiteProfile) -> str |
     return None
 
 
-def apply_site_profiles(root: HtmlElement, ctx: StepContext) -> None:
+def apply_site_profiles(root: etree._Element, ctx: StepContext) -> None:
     """Apply every site profile that matches the post."""
     for profile in matching_profiles(ctx.profiles, ctx.metadata, root):
         if profile.base_url and not ctx.base_url:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from .calltoaction import remove_calls_to_action
 from .context import Step, StepContext, outermost, remove_all_keeping_tails, text_sample
@@ -39,7 +38,7 @@ _NON_CONTENT_TAGS = (
 )
 
 
-def drop_non_content(root: HtmlElement, ctx: StepContext) -> None:
+def drop_non_content(root: etree._Element, ctx: StepContext) -> None:
     """Drop comments, processing instructions, scripts, styles and form controls."""
     comments = [c for c in root.iter(etree.Comment, etree.ProcessingInstruction)]
     remove_all_keeping_tails(comments)
@@ -96,16 +95,16 @@ def _largest_from_srcset(value: str) -> str | None:
     return best[1] if best else None
 
 
-def post_https_hosts(root: HtmlElement, ctx: StepContext) -> frozenset[str]:
+def post_https_hosts(root: etree._Element, ctx: StepContext) -> frozenset[str]:
     """Hosts the post's markup and front matter reach over https (found once)."""
     if ctx.https_hosts is None:
-        texts = [v for el in root.iter(etree.Element) for v in el.attrib.values()]
+        texts = [v for el in root.iter(etree.Element) for v in el.values()]
         texts += [v for v in ctx.metadata.values() if isinstance(v, str)]
         ctx.https_hosts = https_hosts(texts)
     return ctx.https_hosts
 
 
-def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
+def resolve_image_sources(root: etree._Element, ctx: StepContext) -> None:
     """Put each image's real URL in ``src``; drop images that have none."""
     lazy = proxied = dropped = 0
     dropped_alts: list[str] = []
@@ -147,7 +146,7 @@ def resolve_image_sources(root: HtmlElement, ctx: StepContext) -> None:
                dropped, " | ".join(dropped_alts) or None)
 
 
-def unwrap_links(root: HtmlElement, ctx: StepContext) -> None:
+def unwrap_links(root: etree._Element, ctx: StepContext) -> None:
     """Links through redirectors point at their target; proxied media at the original."""
     unwrapped = proxied = 0
     known_https = post_https_hosts(root, ctx)
@@ -172,7 +171,7 @@ _URL_ATTRS = {"a": ("href",), "img": ("src",), "iframe": ("src",), "video": ("sr
               "audio": ("src",), "source": ("src",), "embed": ("src",)}
 
 
-def resolve_relative_urls(root: HtmlElement, ctx: StepContext) -> None:
+def resolve_relative_urls(root: etree._Element, ctx: StepContext) -> None:
     """Make relative links and media URLs absolute against the post's base URL."""
     if not ctx.base_url:
         return

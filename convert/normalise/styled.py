@@ -15,10 +15,9 @@ import re
 from itertools import islice
 
 from lxml import etree
-from lxml.html import HtmlElement
 
-from .context import StepContext
-from .hidden import style_declarations
+from .context import StepContext, text_of
+from .hidden import declarations
 
 _BOLD_WEIGHT = re.compile(r"^(?:bold|bolder|[6-9]00)\s*(?:!important)?$", re.I)
 _NORMAL_WEIGHT = re.compile(r"^(?:normal|lighter|[1-4]00)\s*(?:!important)?$", re.I)
@@ -38,10 +37,14 @@ _ALREADY_BOLD = frozenset({"strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "t
 
 def is_styled_bold(el: etree._Element) -> bool:
     """Whether ``el``'s style or a site styling attribute makes it bold."""
-    for name, value in el.attrib.items():
+    return _bold_attributes(el.items())
+
+
+def _bold_attributes(items: list[tuple[str, str]]) -> bool:
+    for name, value in items:
         name = name.lower()
         if name == "style":
-            weight = style_declarations(value).get("font-weight", "")
+            weight = declarations(value).get("font-weight", "")
             if _BOLD_WEIGHT.match(weight.strip()):
                 return True
         elif name.endswith("style") and _BOLD_WORD.search(value):
@@ -49,11 +52,11 @@ def is_styled_bold(el: etree._Element) -> bool:
     return False
 
 
-def bold_from_style(root: HtmlElement, ctx: StepContext) -> None:
+def bold_from_style(root: etree._Element, ctx: StepContext) -> None:
     """Make style-only bold into ``<strong>``."""
     unbolded = 0
     for el in root.iter("b", "strong"):
-        weight = style_declarations(el.get("style") or "").get("font-weight", "")
+        weight = declarations(el.get("style") or "").get("font-weight", "")
         if el.get("style") and _NORMAL_WEIGHT.match(weight.strip()):
             el.tag = "span"
             unbolded += 1
@@ -61,7 +64,8 @@ def bold_from_style(root: HtmlElement, ctx: StepContext) -> None:
                unbolded)
     made = 0
     for el in list(root.iter(*_INLINE, *_BLOCK)):
-        if not el.attrib or not is_styled_bold(el):
+        items = el.items()
+        if not items or not _bold_attributes(items):
             continue
         if any(a.tag in _ALREADY_BOLD for a in islice(el.iterancestors(), _LOOK)):
             continue
@@ -70,7 +74,7 @@ def bold_from_style(root: HtmlElement, ctx: StepContext) -> None:
         elif any(d.tag in _BLOCK_INSIDE for d in islice(el.iterdescendants(), _LOOK)):
             continue  # a wrapper of blocks: its paragraphs are not one bold run
         else:
-            if not "".join(el.itertext()).strip():
+            if not text_of(el).strip():
                 continue
             strong = etree.SubElement(el, "strong")
             strong.text, el.text = el.text, None

@@ -20,7 +20,6 @@ _CJK = (
 )
 CJK_CLASS = _CJK  # for character classes elsewhere
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_WS_RUN = re.compile(r"[ \t\n\r\f\v]+")
 _NEWLINE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
 
 
@@ -28,9 +27,22 @@ def is_cjk(char: str) -> bool:
     return bool(char) and _CJK_CHAR.match(char) is not None
 
 
+# A whitespace run holding a newline, and a run without one that is more than a single
+# space. Both are tried only where a run starts (the lookbehind refuses the middle of one
+# at once): a long run without a newline is scanned once, not once per character.
+_WS_RUN_WITH_NEWLINE = re.compile(r"(?<![ \t\r\f\v])[ \t\r\f\v]*\n[ \t\n\r\f\v]*")
+_WS_RUN_NOT_A_SPACE = re.compile(r"[\t\r\f\v][ \t\r\f\v]*| [ \t\r\f\v]+")
+
+
 def _collapse(text: str) -> str:
-    """Collapse whitespace runs to ``"\\n"`` (if they held a newline) or ``" "``."""
-    return _WS_RUN.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+    """Collapse whitespace runs to ``"\\n"`` (if they held a newline) or ``" "``.
+
+    Two substitutions by fixed strings (no Python call per run): runs holding a newline
+    first, which leaves every remaining run without one.
+    """
+    if "\n" in text:
+        text = _WS_RUN_WITH_NEWLINE.sub("\n", text)
+    return _WS_RUN_NOT_A_SPACE.sub(" ", text)
 
 
 def collapse_text(text: str) -> str:
@@ -41,7 +53,11 @@ def collapse_text(text: str) -> str:
 
 def _leaves(inlines: list[Inline]) -> list[Inline]:
     """Text, line breaks and opaque inlines (code, images) in reading order."""
-    return [node for node in iter_inlines(inlines) if not isinstance(node, CONTAINER_INLINES)]
+    for node in inlines:
+        if isinstance(node, CONTAINER_INLINES):
+            return [node for node in iter_inlines(inlines)
+                    if not isinstance(node, CONTAINER_INLINES)]
+    return inlines  # flat already (most runs): the list itself, only read
 
 
 def normalise_whitespace(inlines: list[Inline]) -> None:
@@ -82,7 +98,8 @@ def normalise_whitespace(inlines: list[Inline]) -> None:
                     lead = " "
                 else:
                     holder.text += " "
-        core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
+        if "\n" in core:
+            core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
         if not prev_char:
             core = core.lstrip()  # all Unicode spaces, U+3000 and no-break space too
         leaf.text = lead + core
@@ -137,11 +154,37 @@ def strip_line_breaks(inlines: list[Inline]) -> list[Inline]:
 
 def tidy_inlines(inlines: list[Inline]) -> list[Inline]:
     """Whitespace collapsed, empties pruned, stray line breaks dropped."""
+    if inlines and type(inlines[0]) is Text and all(
+            type(node) is LineBreak for node in inlines[1:]):
+        # One Text, perhaps closed by line breaks (<p>text<br></p>): those breaks end
+        # the run, so they go whatever the text becomes.
+        return _tidy_text(inlines[0])
     normalise_whitespace(inlines)
     return strip_line_breaks(prune_inlines(inlines))
 
 
+def _tidy_text(leaf: Text) -> list[Inline]:
+    """:func:`tidy_inlines` of a run that is one Text and line breaks after it (most
+    paragraphs): the steps of :func:`normalise_whitespace` for a leaf that starts and
+    ends its line."""
+    core = _collapse(leaf.text).strip(" \n")
+    if "\n" in core:
+        core = _NEWLINE_BETWEEN_CJK.sub("", core).replace("\n", " ")
+    leaf.text = core.strip()  # all Unicode spaces, U+3000 and no-break space too
+    return [leaf] if leaf.text else []
+
+
 def has_visible_content(inlines: list[Inline]) -> bool:
+    for node in inlines:  # most runs hold no containers: no walk needed
+        if isinstance(node, Text):
+            if node.text.strip():
+                return True
+        elif isinstance(node, CONTAINER_INLINES):
+            break  # the walk below goes inside
+        elif not isinstance(node, LineBreak):  # Code, Image
+            return True
+    else:
+        return False
     for node in iter_inlines(inlines):
         if isinstance(node, Text):
             if node.text.strip():
