@@ -100,6 +100,25 @@ def _too_large(size: int | None, limit: int) -> str:
             "(raise the limit to convert it)")
 
 
+#: A post may hold one tag (counted as its ``<``), and a saved document one node (its
+#: ``{``), per this many bytes of the size cap. Memory goes with markup, not bytes:
+#: converting costs 6x the bytes for plain text but 50-100x for a post that is nearly
+#: all tags, up to 2.3 KB a tag (a list of one-letter items: a tree node, model nodes
+#: and the exporter's; ``bench/bench_post_memory.py``). At the default 20 MB cap that
+#: is 209,715 tags, and no accepted post needs much more than 500 MB.
+BYTES_PER_TAG = 100
+
+
+def markup_problem(count: int, max_size: int | None, what: str = "tags") -> str | None:
+    """Why a post with ``count`` tags (or a document with ``count`` nodes) is refused
+    under ``max_size`` (None: no limit), or None."""
+    if max_size is None or count <= (limit := max_size // BYTES_PER_TAG):
+        return None
+    return (f"has {count:,} {what}, more than the {limit:,} that --max-input-size "
+            f"{human_size(max_size)} allows (one per {BYTES_PER_TAG} bytes: each costs up "
+            "to 2.5 KB of memory to convert); skipped (raise the limit to convert it)")
+
+
 def human_size(size: int) -> str:
     """``1.5 KB``, ``20 MB``: the units ``--max-input-size`` takes (powers of 1024)."""
     for unit, factor in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):

@@ -11,16 +11,17 @@ nothing; those allocators return memory on their own terms.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Callable
 
 _trim: Callable[[int], int] | None = None
 if sys.platform.startswith("linux"):
     try:
-        _trim = ctypes.CDLL(None).malloc_trim  # glibc only
+        import ctypes  # a Python built without it still converts
+
+        _trim = ctypes.CDLL(None).malloc_trim  # glibc only (musl has none)
         _trim.argtypes, _trim.restype = [ctypes.c_size_t], ctypes.c_int
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):
         _trim = None
 
 

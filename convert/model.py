@@ -292,3 +292,18 @@ def inline_text(inlines: list[Inline]) -> str:
         elif isinstance(node, Image):
             parts.append(node.alt)
     return "".join(parts)
+
+
+# Before the JSON form had a module of its own it lived here; code that imports it from
+# here keeps working (imported on first use: model_json itself imports this module).
+_MOVED_TO_MODEL_JSON = frozenset({"SCHEMA_VERSION", "READABLE_VERSIONS", "SchemaError",
+                                  "node_to_dict", "document_to_dict", "document_from_dict",
+                                  "json_schema"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_MODEL_JSON:
+        from . import model_json
+
+        return getattr(model_json, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

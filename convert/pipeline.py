@@ -26,7 +26,7 @@ from .inputs import (
     InputError,
     Skipped,
     discover,
-    human_size,
+    markup_problem,
 )
 from .model import Diagnostic, Document
 from .model_json import SchemaError, document_from_dict
@@ -40,19 +40,6 @@ __all__ = ["DOCUMENT_SUFFIX", "Input", "InputError", "Job", "Outcome", "Skipped"
            "load_path", "start_workers"]
 
 
-#: A post may hold one tag (counted as its ``<``) per this many bytes of the size cap.
-#: Memory goes with markup, not bytes: converting costs about 0.6-1 KB a tag (a tree
-#: node, model nodes, the exporter's), 6x the bytes for plain text but 50-100x for
-#: posts that are nearly all tags (``bench/bench_post_memory.py``). With the default
-#: 20 MB cap that is 524,288 tags: no accepted post needs more than about 500 MB.
-BYTES_PER_TAG = 40
-
-
-def tag_limit(max_input_size: int | None) -> int | None:
-    """The most tags a post may hold under ``max_input_size`` (None: no limit)."""
-    return None if max_input_size is None else max_input_size // BYTES_PER_TAG
-
-
 def load_bytes(data: bytes, name: str,
                profiles: Sequence[SiteProfile] | None = None,
                max_input_size: int | None = None) -> Document:
@@ -60,11 +47,15 @@ def load_bytes(data: bytes, name: str,
 
     ``name`` is the input's file name; it picks the format and names the outputs.
     ``profiles`` are the site profiles to try (default: built-in and the user's).
-    ``max_input_size`` also bounds a post's tags (:data:`BYTES_PER_TAG`).
+    ``max_input_size`` also bounds a post's tags and a document's nodes
+    (:func:`convert.inputs.markup_problem`).
     Raises :class:`ValueError` (:class:`ReadError`, :class:`SchemaError`) on bad input.
     """
     origin = os.path.basename(name) if name else None
     if name.lower().endswith(DOCUMENT_SUFFIX):
+        problem = markup_problem(data.count(b"{"), max_input_size, "nodes")
+        if problem:
+            raise SchemaError(problem)
         try:
             tree = json.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as exc:  # incl. a 100,000-digit number
@@ -76,12 +67,9 @@ def load_bytes(data: bytes, name: str,
         except RecursionError:
             raise SchemaError("not a newsconv document: nested too deeply") from None
     raw = read_post(data)
-    limit = tag_limit(max_input_size)
-    if limit is not None and (tags := raw.body.count("<")) > limit:
-        raise ReadError(f"has {tags:,} tags, more than the {limit:,} that --max-input-size "
-                        f"{human_size(max_input_size)} allows (one per {BYTES_PER_TAG} "
-                        "bytes: converting costs up to 1 KB of memory a tag); skipped "
-                        "(raise the limit to convert it)")
+    problem = markup_problem(raw.body.count("<"), max_input_size)
+    if problem:
+        raise ReadError(problem)
     return normalise(raw, origin=origin, profiles=profiles)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .inputs import DEFAULT_MAX_INPUT_SIZE, Input, InputError, Skipped
+from .inputs import DEFAULT_MAX_INPUT_SIZE, Input, InputError, Skipped, markup_problem
 from .model import Metadata
 from .normalise.calltoaction import block_leaves
 from .normalise.html import parse_body
@@ -110,8 +110,15 @@ def suggest(sources: Iterable[Input | InputError | Skipped], profiles: Sequence[
             continue
         try:
             raw = read_post(item.read_bytes(DEFAULT_MAX_INPUT_SIZE))
-        except (InputError, ReadError) as exc:
+        except InputError as exc:
+            problems.append(str(exc))  # "path: problem" already
+            continue
+        except ReadError as exc:
             problems.append(f"{item.display}: {exc}")
+            continue
+        problem = markup_problem(raw.body.count("<"), DEFAULT_MAX_INPUT_SIZE)
+        if problem:  # the same bound as converting (its tree costs as much memory)
+            problems.append(f"{item.display}: {problem}")
             continue
         metadata, _ = normalise_metadata(raw.metadata, "")
         source = _source(metadata, item.file)

@@ -72,7 +72,7 @@ def wants_folder(output: str | None, inputs: int) -> bool:
 
 
 def _identity(info: os.stat_result) -> int:
-    return info.st_dev << 64 | info.st_ino
+    return info.st_dev << 128 | info.st_ino  # inode numbers reach 128 bits (ReFS)
 
 
 def input_identities(sources: list[Input]) -> set[int]:

@@ -121,26 +121,40 @@ def test_inputs_larger_than_the_cap_are_refused(tmp_path: Path) -> None:
 
 def test_posts_of_more_tags_than_the_cap_allows_are_refused(tmp_path: Path) -> None:
     """Memory goes with markup: a post that is nearly all tags costs 50-100x its size,
-    so the size cap also bounds tags (one per 40 bytes), before anything is parsed."""
+    so the size cap also bounds tags (one per 100 bytes) and a saved document's nodes,
+    before anything is parsed, in every command that reads posts."""
     posts = tmp_path / "posts"
     good_posts(posts, 2)
-    dense = posts / "dense.md"  # 1.8 MB, under the 20 MB cap, 600,000 tags
-    dense.write_text("\n---\ntitle: dense\n---\n" + "<b>" * 600_000, encoding="utf-8")
+    dense = posts / "dense.md"  # 1.2 MB, under the 20 MB cap, 300,000 tags
+    dense.write_text("\n---\ntitle: dense\n---\n<ul>" + "<li>x" * 299_999, encoding="utf-8")
     started = time.monotonic()
     run = newsconv("to-md", str(posts), "-o", str(tmp_path / "out"))
     assert time.monotonic() - started < 60  # refused unparsed, not converted
     assert_no_traceback(run)
     assert run.returncode == 1
     [line] = problem_lines(run, dense)
-    assert line.endswith(": has 600,000 tags, more than the 524,288 that --max-input-size "
-                         "20 MB allows (one per 40 bytes: converting costs up to 1 KB of "
-                         "memory a tag); skipped (raise the limit to convert it)")
+    assert line.endswith(": has 300,000 tags, more than the 209,715 that --max-input-size "
+                         "20 MB allows (one per 100 bytes: each costs up to 2.5 KB of "
+                         "memory to convert); skipped (raise the limit to convert it)")
     assert len(list((tmp_path / "out").glob("*.md"))) == 2
-    # The limit follows the cap: 1 KB allows 25 tags.
-    small = b"\n---\ntitle: t\n---\n" + b"<br>" * 26
+    run = newsconv("profiles", "suggest", str(posts))
+    assert_no_traceback(run)
+    assert any(line.startswith(f"{dense}: has 300,000 tags") for line in lines(run))
+    # A saved document: its nodes are counted the same way.
+    nodes = json.dumps({"schema_version": 2, "type": "document", "metadata": {},
+                        "blocks": [{"type": "paragraph",
+                                    "children": [{"type": "line_break"}] * 300_000}]})
+    (tmp_path / "doc.json").write_text(nodes, encoding="utf-8")
+    run = newsconv("to-md", str(tmp_path / "doc.json"), "-o", str(tmp_path / "doc.md"))
+    assert run.returncode == 1 and "has 300,003 nodes, more than the 209,715" in \
+        run.stderr.decode()
+    # The limit follows the cap: 1 KB allows 10 tags; no cap, no limit.
+    small = b"\n---\ntitle: t\n---\n" + b"<br>" * 11
     run = newsconv("to-json", "-", "--max-input-size", "1K", stdin=small)
-    assert run.returncode == 1 and "has 26 tags, more than the 25" in run.stderr.decode()
+    assert run.returncode == 1 and "has 11 tags, more than the 10" in run.stderr.decode()
     run = newsconv("to-json", "-", "--max-input-size", "1K", stdin=small[:-4])
+    assert run.returncode == 0, run.stderr.decode()
+    run = newsconv("to-json", "-", "--max-input-size", "0", stdin=small * 2)
     assert run.returncode == 0, run.stderr.decode()
 
 

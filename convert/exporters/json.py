@@ -41,23 +41,30 @@ def _blockwise(doc: Document, indent: int | None) -> bytes:
     a time: the dicts of a whole big post are several times its model, one block's are
     small. The blocks go where the document written without them has ``"blocks": []``
     (the last such text: the metadata, which comes first, may hold the words, and no
-    JSON string holds them with unescaped quotes)."""
+    JSON string holds them with unescaped quotes). Each block is written two lists
+    deep, as deep as it sits in the document: orjson then refuses (and json.dumps writes
+    the whole document) exactly when it would refuse the whole, and the block comes out
+    indented as it is there."""
     option = orjson.OPT_INDENT_2 if indent else 0
     head = orjson.dumps(document_to_dict(replace(doc, blocks=[])), option=option)
     if not doc.blocks:
         return head
     empty = b'"blocks": []' if indent else b'"blocks":[]'
     at = head.rindex(empty) + len(empty) - 1  # the "]"
-    # Indented, a block sits two levels deep: every line of it moves right by 4.
-    first, between, last = (b"\n    ", b",\n    ", b"\n  ") if indent else (b"", b",", b"")
+    if indent:
+        first, between, last = b"\n    ", b",\n    ", b"\n  "
+        wrapped_start, wrapped_end = len(b"[\n  [\n    "), -len(b"\n  ]\n]")
+    else:
+        first, between, last = b"", b",", b""
+        wrapped_start, wrapped_end = 2, -2
     out = io.BytesIO()  # getvalue() hands over its buffer without a copy
     out.write(head[:at])
     out.write(first)
     for number, block in enumerate(doc.blocks):
         if number:
             out.write(between)
-        data = orjson.dumps(node_to_dict(block), option=option)
-        out.write(data.replace(b"\n", b"\n    ") if indent else data)
+        out.write(orjson.dumps([[node_to_dict(block)]], option=option)
+                  [wrapped_start:wrapped_end])
     out.write(last)
     out.write(head[at:])
     return out.getvalue()
