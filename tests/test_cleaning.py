@@ -268,6 +268,13 @@ def test_ad_text_inside_start_parent_after_comment_removed() -> None:
     assert text(body) == "keep kept too"
 
 
+@pytest.mark.parametrize("inside", ["<!--x-->", "<!--x--><div>AD</div><?pi x?>",
+                                    "<div>AD<!--x--></div><!---->"])
+def test_comments_inside_an_ad_block_go_with_it(inside: str) -> None:
+    body = f"<p>one</p><!--广告开始-->{inside}<!--广告结束--><p>two</p>"
+    assert text(body) == "one\ntwo"
+
+
 @pytest.mark.parametrize("comment", ["header start", "load start", "start of article",
                                      "main content start"])
 def test_other_start_comments_remove_nothing(comment: str) -> None:

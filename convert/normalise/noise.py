@@ -95,7 +95,8 @@ def _remove_ranges(root: etree._Element,
         else:  # the end was not found after the start: nothing is removed
             continue
         for el in to_remove:
-            removed_text.append(text_of(el))  # (a comment raises, as itertext does)
+            if isinstance(el.tag, str):  # a comment or processing instruction shows nothing
+                removed_text.append(text_of(el))
             el.getparent().remove(el)
         samples.append(" | ".join(t for t in removed_text if t.strip()))
     return samples
