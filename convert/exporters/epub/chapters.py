@@ -20,6 +20,7 @@ from array import array
 from collections.abc import Iterable
 from typing import Any
 
+from ...memory import release_free_memory
 from ...model import Block, Document, Metadata, image_sources
 from ...spool import Span, Spool
 from .links import epub_blocks
@@ -52,12 +53,14 @@ def _summary(doc: Document, blocks: list[Block]) -> tuple:
 def put_aside(documents: Iterable[Document], spool: Spool) -> list[Chapter]:
     """Take the posts in (one pass, one post in memory at a time); their Chapters."""
     spans = array("q")  # per post: offset, length of its body, then of its summary
-    for doc in documents:
+    for number, doc in enumerate(documents, 1):
         blocks = epub_blocks(doc.blocks, doc.metadata.lang, doc.metadata.title or "")
         # extra (the front matter's other fields, any YAML value) is shown nowhere
         spans.extend(spool.dump((dataclasses.replace(doc.metadata, extra={}), blocks)))
         spans.extend(spool.dump(_summary(doc, blocks)))
         del doc, blocks  # not alive while the next post is converted
+        if number % 256 == 0:  # the posts' freed pages, scattered: back to the system
+            release_free_memory()
     shared: dict[Any, Any] = {}
     no_extra: dict[str, Any] = {}  # no page shows the front matter's other fields
 
