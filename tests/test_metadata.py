@@ -14,13 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convert.model import Metadata
-from convert.normalise.metadata import (
-    _PAIRS,
-    detect_language,
-    normalise_language_tag,
-    normalise_metadata,
-    parse_date,
-)
+from convert.normalise.language import _PAIRS, detect_language, normalise_language_tag
+from convert.normalise.metadata import normalise_metadata, parse_date
 from convert.reader import read_post
 
 UTC = timezone.utc

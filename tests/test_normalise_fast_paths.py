@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convert.normalise import calltoaction, hidden, metadata
-from convert.normalise.metadata import _PAIRS, detect_language
+from convert.normalise import calltoaction, hidden, language
+from convert.normalise.language import _PAIRS, detect_language
 
 # ---------------------------------------------------------------- script counting
 
@@ -31,15 +31,15 @@ _SCRIPT_SAMPLES = st.text(alphabet=st.one_of(
 def test_script_counts_are_the_regex_counts(text: str) -> None:
     """The translate-table count of letters by script is what one regex per script
     finds (characters beyond the BMP, the table's own codes and Han sets included)."""
-    counts, simplified, traditional = metadata._script_counts(text)
-    assert counts == {name: len(rx.findall(text)) for name, rx in metadata._SCRIPTS.items()}
-    assert simplified == len(metadata._SIMPLIFIED.findall(text))
-    assert traditional == len(metadata._TRADITIONAL.findall(text))
+    counts, simplified, traditional = language._script_counts(text)
+    assert counts == {name: len(rx.findall(text)) for name, rx in language._SCRIPTS.items()}
+    assert simplified == len(language._SIMPLIFIED.findall(text))
+    assert traditional == len(language._TRADITIONAL.findall(text))
 
 
 def test_script_table_in_use() -> None:
     """The scripts do not overlap, so the table is used (not the regex fallback)."""
-    assert metadata._TABLE is not None and len(metadata._TABLE) == 0x10000
+    assert language._TABLE is not None and len(language._TABLE) == 0x10000
     assert detect_language("這個問題") is None  # too short to tell
     assert detect_language("这个问题说来话长" * 5) == "zh-Hans"
     assert detect_language("這個問題說來話長" * 5) == "zh-Hant"

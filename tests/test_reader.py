@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convert.normalise.metadata import _PAIRS
+from convert.normalise.language import _PAIRS
 from convert.reader import (
     RawPost,
     ReadError,
