@@ -166,7 +166,11 @@ class ImageFetcher:
                 self.stats.cached += 1
             found[url] = hit
             done()
-        if misses:
+        if misses and self.options.offline:  # each fails at once: no thread needed
+            for url in misses:
+                found[url] = self._fetch_quietly(url)
+                done()
+        elif misses:
             pool = ThreadPoolExecutor(
                 max_workers=min(self.options.workers, len(misses)),
                 thread_name_prefix="newsconv-fetch",
