@@ -270,8 +270,11 @@ def test_hang_cases_take_linear_time(name: str) -> None:
     while (small_time := min(_seconds(small, repeat) for _ in range(2))) < 0.2:
         repeat *= 2
     large_time = _seconds(large, repeat)
-    if large_time > 15 * small_time:  # one retry: the machine is shared
+    for _ in range(2):  # retries: a parallel test worker slows memory-bound runs unevenly
+        if large_time <= 15 * small_time:
+            break
         large_time = min(large_time, _seconds(large, repeat))
+        small_time = min(small_time, _seconds(small, repeat))
     assert large_time <= 15 * small_time, (small_time, large_time, repeat)
 
 
