@@ -11,7 +11,9 @@ are the last kind; deciding by contrast, not by a list of hex strings, catches
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 import webcolors
 from lxml import etree
@@ -33,6 +35,27 @@ _RGB_FUNC = re.compile(r"rgba?\(([^()]*)\)")
 _HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b")
 
 
+# Pages repeat a few style strings on thousands of elements: each is parsed once. Only
+# short values are remembered, and only so many, so the memory held across posts stays
+# small whatever the input.
+_CACHE_SIZE = 1024
+_CACHED_CHARS = 500
+_T = TypeVar("_T")
+
+
+def _remembered_when_short(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """``fn``, its answers remembered (:data:`_CACHE_SIZE` of them) when its string
+    arguments hold at most :data:`_CACHED_CHARS` characters together."""
+    cached = lru_cache(maxsize=_CACHE_SIZE)(fn)
+
+    @wraps(fn)
+    def call(*args: object) -> _T:
+        if sum(len(a) for a in args if isinstance(a, str)) > _CACHED_CHARS:
+            return fn(*args)
+        return cached(*args)
+    return call
+
+
 def _parse_style(style: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for declaration in style.split(";"):
@@ -42,19 +65,8 @@ def _parse_style(style: str) -> dict[str, str]:
     return out
 
 
-# Pages repeat a few style strings on thousands of elements: each is parsed once. Only
-# short values are remembered, and only so many, so the memory held across posts stays
-# small whatever the input.
-_CACHE_SIZE = 1024
-_CACHED_CHARS = 500
-_parse_style_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_style)
-
-
-def declarations(style: str) -> dict[str, str]:
-    """:func:`style_declarations`, the same dict for the same string: read it only."""
-    if len(style) > _CACHED_CHARS:
-        return _parse_style(style)
-    return _parse_style_cached(style)
+#: :func:`style_declarations`, the same dict for the same string: read it only.
+declarations = _remembered_when_short(_parse_style)
 
 
 def style_declarations(style: str) -> dict[str, str]:
@@ -62,14 +74,8 @@ def style_declarations(style: str) -> dict[str, str]:
     return dict(declarations(style))
 
 
-def parse_color(value: str) -> tuple[RGB, float] | None:
-    """An HTML/CSS colour as ``((r, g, b) in 0..1, alpha)``, or None if unknown."""
-    if len(value) > _CACHED_CHARS:
-        return _parse_color(value)
-    return _parse_color_cached(value)
-
-
 def _parse_color(value: str) -> tuple[RGB, float] | None:
+    """An HTML/CSS colour as ``((r, g, b) in 0..1, alpha)``, or None if unknown."""
     value = value.strip().lower()
     if not value:
         return None
@@ -107,7 +113,7 @@ def _parse_color(value: str) -> tuple[RGB, float] | None:
     return (rgb.red / 255, rgb.green / 255, rgb.blue / 255), alpha
 
 
-_parse_color_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_color)
+parse_color = _remembered_when_short(_parse_color)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)  # a few colours, asked about again and again
@@ -136,11 +142,10 @@ def _own_background(el: etree._Element) -> tuple[RGB, float] | None:
     bgcolor = el.get("bgcolor")
     if not style and not bgcolor:
         return None
-    if len(style or "") + len(bgcolor or "") > _CACHED_CHARS:
-        return _background_from(style, bgcolor)
-    return _background_from_cached(style, bgcolor)
+    return _background_from(style, bgcolor)
 
 
+@_remembered_when_short
 def _background_from(style: str | None, bgcolor: str | None) -> tuple[RGB, float] | None:
     """The background colour a ``style`` and a ``bgcolor`` attribute set, if any."""
     declared = declarations(style or "")
@@ -150,9 +155,6 @@ def _background_from(style: str | None, bgcolor: str | None) -> tuple[RGB, float
             if color is not None:
                 return color
     return parse_color(bgcolor) if bgcolor else None
-
-
-_background_from_cached = lru_cache(maxsize=_CACHE_SIZE)(_background_from)
 
 
 def _color_tokens(value: str) -> list[str]:
@@ -212,11 +214,9 @@ def _own_colour(el: etree._Element) -> str | None:
     return color or (el.get("color") if el.tag == "font" else None)
 
 
+@_remembered_when_short
 def _style_hides(style: str) -> bool:
     return _hidden_by_css(declarations(style))
-
-
-_style_hides_cached = lru_cache(maxsize=_CACHE_SIZE)(_style_hides)
 
 
 def hidden_by_attributes(el: etree._Element) -> bool:
@@ -224,10 +224,7 @@ def hidden_by_attributes(el: etree._Element) -> bool:
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
-    if not style:
-        return False
-    return (_style_hides(style) if len(style) > _CACHED_CHARS
-            else _style_hides_cached(style))
+    return bool(style) and _style_hides(style)
 
 
 def is_invisible(el: etree._Element) -> bool:
@@ -328,7 +325,8 @@ def _outermost_invisible(root: etree._Element) -> list[tuple[etree._Element, RGB
     return found
 
 
-def _attribute_verdict(style: str | None, bgcolor: str | None, hidden: bool,
+@_remembered_when_short
+def _verdict(style: str | None, bgcolor: str | None, hidden: bool,
                        font_colour: str | None
                        ) -> tuple[tuple[RGB, float] | None, bool, tuple[RGB, float] | None]:
     """What an element's attributes say: its own background (:func:`_own_background`),
@@ -338,16 +336,6 @@ def _attribute_verdict(style: str | None, bgcolor: str | None, hidden: bool,
     hides = hidden or (bool(style) and _style_hides(style))
     value = (declarations(style).get("color") if style else None) or font_colour
     return own, hides, parse_color(value) if value else None
-
-
-_attribute_verdict_cached = lru_cache(maxsize=_CACHE_SIZE)(_attribute_verdict)
-
-
-def _verdict(style: str | None, bgcolor: str | None, hidden: bool, font_colour: str | None
-             ) -> tuple[tuple[RGB, float] | None, bool, tuple[RGB, float] | None]:
-    if len(style or "") + len(bgcolor or "") + len(font_colour or "") > _CACHED_CHARS:
-        return _attribute_verdict(style, bgcolor, hidden, font_colour)
-    return _attribute_verdict_cached(style, bgcolor, hidden, font_colour)
 
 
 def _visible_descendants(el: etree._Element, background: RGB) -> list[etree._Element]:
