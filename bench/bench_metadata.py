@@ -14,7 +14,8 @@ from __future__ import annotations
 import timeit
 from typing import Any
 
-from convert.normalise.metadata import detect_language, normalise_metadata
+from convert.normalise.language import detect_language
+from convert.normalise.metadata import normalise_metadata
 
 
 def billion_laughs() -> list[Any]:

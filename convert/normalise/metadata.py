@@ -19,7 +19,7 @@ from convert.model import Diagnostic, Metadata
 from convert.normalise.language import detect_language, normalise_language_tag
 from convert.normalise.urls import is_placeholder_cover, strip_proxy
 
-__all__ = ["detect_language", "normalise_language_tag", "normalise_metadata", "parse_date"]
+__all__ = ["normalise_metadata", "parse_date"]
 
 _STEP = "metadata"
 

@@ -37,7 +37,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 from ..model import Diagnostic
 from .context import StepContext, outermost, remove_all_keeping_tails, text_sample
 from .figures import CAPTION_MARK
-from .metadata import normalise_language_tag
+from .language import normalise_language_tag
 from .urls import split_url
 
 _KEYS = {"name", "description", "match", "base_url", "remove", "captions", "remove_text",
@@ -247,19 +247,19 @@ def _remove_text(root: etree._Element, patterns: Sequence[re.Pattern[str]]) -> l
     if not patterns:
         return removed
     for el in root.iter(etree.Element):
-        text = el.text  # read once: lxml decodes it at every reading
-        if text:
-            stripped = text.strip()
-            if stripped and any(p.fullmatch(stripped) for p in patterns):
-                removed.append(stripped)
-                el.text = None
-        tail = el.tail
-        if tail:
-            stripped = tail.strip()
-            if stripped and any(p.fullmatch(stripped) for p in patterns):
-                removed.append(stripped)
-                el.tail = None
+        if (found := _matched(el.text, patterns)) is not None:  # el.text read once
+            removed.append(found)
+            el.text = None
+        if (found := _matched(el.tail, patterns)) is not None:
+            removed.append(found)
+            el.tail = None
     return removed
+
+
+def _matched(value: str | None, patterns: Sequence[re.Pattern[str]]) -> str | None:
+    """``value`` stripped, when a pattern matches it whole."""
+    stripped = value.strip() if value else ""
+    return stripped if stripped and any(p.fullmatch(stripped) for p in patterns) else None
 
 
 def _link_back(removed: Sequence[etree._Element], profile: SiteProfile) -> str | None:
