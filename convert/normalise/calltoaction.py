@@ -13,6 +13,7 @@ between it and the edge (a QR code, the related posts' titles).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -110,6 +111,16 @@ def _stray_text(el: etree._Element, holds_block: set[etree._Element]) -> bool:
     return False
 
 
+def _finder(el: etree._Element) -> Callable[..., Iterable[etree._Element]]:
+    """``el.iter(*tags)`` for a leaf block (never one of the tags asked for itself).
+    When its children have no children (most paragraphs: text and a ``<br>``), they are
+    all there is to search, without a tree walker per search."""
+    children = list(el)
+    if any(len(child) for child in children):
+        return el.iter
+    return lambda *tags: [child for child in children if child.tag in tags]
+
+
 def block_leaves(root: etree._Element) -> list[_Leaf]:
     """The innermost blocks (and images outside them) in document order."""
     holds_block: set[etree._Element] = set()
@@ -125,20 +136,11 @@ def block_leaves(root: etree._Element) -> list[_Leaf]:
                 out.append(_Leaf(el, "x", 0, False, stray=True))
         elif el is not root and el.tag in _BLOCKS:
             text = _collapsed(text_of(el))
-            children = list(el)
-            if not any(len(c) for c in children):
-                # children without children (most paragraphs: text and a <br>): they
-                # are all there is to search for pictures, links and code
-                images = sum(1 for c in children if c.tag in _PICTURES)
-                if text or images:
-                    linked = "".join(text_of(c) for c in children if c.tag == "a")
-                    code = el.tag == "pre" or any(c.tag == "code" for c in children)
-            else:
-                images = sum(1 for _ in el.iter(*_PICTURES))
-                if text or images:
-                    linked = "".join(text_of(a) for a in el.iter("a"))
-                    code = el.tag == "pre" or el.find(".//code") is not None
+            find = _finder(el)
+            images = sum(1 for _ in find(*_PICTURES))
             if text or images:
+                linked = "".join(text_of(a) for a in find("a"))
+                code = el.tag == "pre" or any(True for _ in find("code"))
                 # only short text is ever judged: a prefix stands for the rest (a long
                 # post keeps no second copy of its text here)
                 out.append(_Leaf(el, text[:_MAX_LINK_LIST_CHARS + 1], images, bool(text)
