@@ -1,9 +1,11 @@
 """Run one pure function over many items in worker processes, results in input order.
 
 The conversion of one post is a pure function of (bytes, options); this module only
-decides where it runs. ``jobs`` worker processes each take one item at a time, so a
-post that crashes its worker (a segfault, the OOM killer) or runs past the time budget
-fails alone: its worker is killed and replaced, and the run goes on. Results come back
+decides where it runs. ``jobs`` worker processes each convert one item at a time (with
+the next one already handed over, so that no worker waits for the parent between
+items), so a post that crashes its worker (a segfault, the OOM killer) or runs past
+the time budget fails alone: its worker is killed and replaced, the items queued
+behind it go to the new worker, and the run goes on. Results come back
 in the order of the items whatever the number of workers, so output and reports are
 the same with one job or many. On request the function runs in this process instead
 (for debugging), and the time budget is then an interval timer.
@@ -18,8 +20,9 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -31,6 +34,10 @@ Result = TypeVar("Result")
 #: How many results may wait, per worker, for an earlier slow item before new items
 #: stop being handed out (bounds memory when one item is slow).
 RESULTS_AHEAD_PER_WORKER = 8
+#: Items handed to a worker at a time: the one it works on and the next, so that it
+#: starts the next as soon as it sends a result (a round trip through a busy parent
+#: costs a millisecond).
+ITEMS_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -165,8 +172,13 @@ def _worker_main(conn: Connection, fn: Callable[[Any, Any], Any], context: Any) 
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
-    index: int | None = None  # the item it works on
-    deadline: float | None = None
+    #: The items handed over and not yet done, as (index, item); it works on the first.
+    queue: deque[tuple[int, Any]] = field(default_factory=deque)
+    deadline: float | None = None  # for the first item
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -191,16 +203,40 @@ class _Pool:
         child.close()
         return _Worker(process, parent)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, done: dict[int, Any]) -> _Worker:
+        """Kill ``worker`` (its first item has failed and is gone from its queue) and
+        hand the items queued behind it to a new one, which is returned."""
         _stop(worker, kill=True)
-        self.workers[self.workers.index(worker)] = self._start()
+        new = self.workers[self.workers.index(worker)] = self._start()
+        for index, item in worker.queue:
+            self._hand(new, index, item, done)
+        return new
+
+    def _hand(self, worker: _Worker, index: int, item: Any, done: dict[int, Any],
+              again: bool = True) -> None:
+        try:
+            worker.conn.send((index, item))
+        except (OSError, EOFError):
+            if worker.queue:
+                # It died on its first item: _collect finds out, and its replacement
+                # gets this one too.
+                worker.queue.append((index, item))
+            elif again:  # it died while idle
+                self._hand(self._replace(worker, done), index, item, done, again=False)
+            else:
+                done[index] = Failed("internal error: worker unavailable")
+            return
+        if not worker.queue:
+            worker.deadline = (time.monotonic() + self.timeout
+                               if self.timeout is not None else None)
+        worker.queue.append((index, item))
 
     def start(self) -> None:
         self.workers = [self._start() for _ in range(self.jobs)]
 
     def stop(self) -> None:
         for worker in self.workers:
-            _stop(worker, kill=worker.index is not None)
+            _stop(worker, kill=worker.busy)
         self.workers = []
 
     def run(self, items: Iterable[Item]) -> Iterator[Any]:
@@ -212,30 +248,23 @@ class _Pool:
         limit = self.jobs * RESULTS_AHEAD_PER_WORKER
         try:
             while True:
-                for worker in self.workers:
-                    if worker.index is not None or exhausted:
-                        continue
-                    if next_index - next_yield >= limit:
+                # The emptiest worker first: every worker gets an item before any gets
+                # a second one.
+                while not exhausted and next_index - next_yield < limit:
+                    worker = min(self.workers, key=lambda w: len(w.queue))
+                    if len(worker.queue) >= ITEMS_PER_WORKER:
                         break
                     try:
                         item = next(pending)
                     except StopIteration:
                         exhausted = True
                         break
-                    try:
-                        worker.conn.send((next_index, item))
-                    except (OSError, EOFError):  # the worker died while idle
-                        self._replace(worker)
-                        done[next_index] = Failed("internal error: worker unavailable")
-                    else:
-                        worker.index = next_index
-                        worker.deadline = (time.monotonic() + self.timeout
-                                           if self.timeout is not None else None)
+                    self._hand(worker, next_index, item, done)
                     next_index += 1
                 while next_yield in done:
                     yield done.pop(next_yield)
                     next_yield += 1
-                busy = [w for w in self.workers if w.index is not None]
+                busy = [w for w in self.workers if w.busy]
                 if not busy:
                     if exhausted:
                         return
@@ -255,14 +284,18 @@ class _Pool:
                     index, result = worker.conn.recv()
                 except (EOFError, OSError):
                     worker.process.join(1)
-                    done[worker.index] = Failed(_crash_reason(worker.process.exitcode))
-                    self._replace(worker)
+                    done[worker.queue.popleft()[0]] = Failed(
+                        _crash_reason(worker.process.exitcode))
+                    self._replace(worker, done)
                     continue
                 done[index] = result
-                worker.index = worker.deadline = None
+                worker.queue.popleft()
+                # It started on the next item (if any) as it sent this result.
+                worker.deadline = (now + self.timeout
+                                   if worker.queue and self.timeout is not None else None)
             elif worker.deadline is not None and now >= worker.deadline:
-                done[worker.index] = Failed(_timeout_reason(self.timeout))
-                self._replace(worker)
+                done[worker.queue.popleft()[0]] = Failed(_timeout_reason(self.timeout))
+                self._replace(worker, done)
 
 
 def _crash_reason(exitcode: int | None) -> str:

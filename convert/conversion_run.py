@@ -1,8 +1,9 @@
 """One run of the command line: discover inputs, convert them, write outputs, report.
 
-The parent process owns all writing and reporting, in input order (the workers of
-:func:`convert.pipeline.convert_many` only convert), so what a run prints and writes
-is the same whatever the number of jobs. Every problem with one input is one
+The parent process owns all reporting and the book and stream outputs, in input order;
+the workers of :func:`convert.pipeline.convert_many` convert and write per-post files
+to the paths the parent chose. So what a run prints and writes is the same whatever
+the number of jobs. Every problem with one input is one
 ``path: problem`` line on stderr and the run goes on; the summary line counts inputs.
 """
 
@@ -148,13 +149,16 @@ class ConversionRun:
             self._workers.close()
             self._workers = None
 
-    def outcomes(self, sources: list[Input]) -> Iterator[tuple[int, Input, Outcome]]:
+    def outcomes(self, sources: list[Input], targets: list[str | None] | None = None,
+                 ) -> Iterator[tuple[int, Input, Outcome]]:
         """Converted inputs in order, with their index in ``sources``; failures are
-        reported (and not yielded)."""
+        reported (and not yielded). ``targets``: the files the workers write the outputs
+        to (see :func:`convert.pipeline.convert_many`)."""
         from .pipeline import convert_many
 
         s = self.settings
-        results = convert_many(sources, self.conversion, workers=self._workers)
+        results = convert_many(sources, self.conversion, workers=self._workers,
+                               targets=targets)
         with progress_bar(len(sources), "posts", progress_wanted(s.quiet)) as advance:
             for index, (source, outcome) in enumerate(results):
                 advance()

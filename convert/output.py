@@ -53,6 +53,16 @@ def atomic_write(path: Path, data: bytes, durable: bool = False) -> None:
     atomic_write_with(path, lambda handle: handle.write(data), durable)
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """:func:`atomic_write` of one post's output, making its folder when it is missing
+    (checked only when the write fails: creating files is the costly part)."""
+    try:
+        atomic_write(path, data)
+    except FileNotFoundError:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+
+
 def atomic_write_with(path: Path, write: Callable[[BinaryIO], object],
                       durable: bool = True) -> None:
     """Let ``write`` fill a temporary file next to ``path``, then rename it over ``path``:

@@ -32,6 +32,7 @@ from .model import Diagnostic, Document
 from .model_json import SchemaError, document_from_dict
 from .normalise import normalise
 from .normalise.profiles import SiteProfile
+from .output import describe_os_error, write_output
 from .reader import ReadError, read_post
 from .selection import Selection, identities
 
@@ -130,19 +131,29 @@ class Outcome:
     left_out: str | None = None
     #: Keys under which copies of the same article meet (when the job asks).
     identities: list[str] = field(default_factory=list)
+    #: The output was written to the task's target (then ``output`` is None).
+    written: bool = False
+    #: Why writing the output to the task's target failed: ``target: problem``.
+    write_error: str | None = None
 
 
 _exporters: dict[int, Exporter] = {}
 
 
-def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outcome:
-    """Convert one input (``task`` is the input and, for stdin, its bytes already read
-    or the problem reading them).
+#: What :func:`convert_one` does: the input; for standard input, its bytes already read
+#: or the problem reading them (else None); and the file to write the output to, or
+#: None to hand the output back.
+Task = tuple[Input, bytes | InputError | None, str | None]
+
+
+def convert_one(job: Job, task: Task) -> Outcome:
+    """Convert one input and, when the task names a target file, write the output there
+    (atomically; in the worker, so that writing many files runs in parallel too).
 
     A pure function of the input's bytes and the job: it may run in any worker. Any
-    failure becomes ``Outcome.error``, never an exception.
+    failure becomes ``Outcome.error`` (or ``write_error``), never an exception.
     """
-    source, data = task
+    source, data, target = task
     try:
         if isinstance(data, InputError):
             raise data
@@ -164,8 +175,17 @@ def convert_one(job: Job, task: tuple[Input, bytes | InputError | None]) -> Outc
         exporter = _exporters.get(id(job))
         if exporter is None:
             exporter = _exporters[id(job)] = get_exporter(job.format_name)(job.options)
-        return Outcome(doc.diagnostics, output=exporter.export([doc]), input_read=read,
-                       identities=keys)
+        outcome = Outcome(doc.diagnostics, output=exporter.export([doc]), input_read=read,
+                          identities=keys)
+        if target is not None:
+            try:
+                write_output(Path(target), outcome.output)  # type: ignore[arg-type]
+            except OSError as exc:
+                outcome.write_error = f"{target}: {describe_os_error(exc)}"
+            else:
+                outcome.written = True
+            outcome.output = None
+        return outcome
     except InputError as exc:
         return Outcome(error=exc.problem)
     except (Exception, RecursionError, MemoryError) as exc:  # a bug: fail this post only
@@ -181,23 +201,29 @@ def start_workers(job: Job, jobs: int = 1, timeout: float | None = None,
 
 def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
                  timeout: float | None = None, processes: bool = True,
-                 workers: Workers | None = None) -> Iterator[tuple[Input, Outcome]]:
+                 workers: Workers | None = None,
+                 targets: Iterable[str | None] | None = None,
+                 ) -> Iterator[tuple[Input, Outcome]]:
     """Convert inputs in ``jobs`` worker processes, one at a time each; yields each input
     with its :class:`Outcome`, in input order, as soon as it and all before it are done.
 
     A post that runs past ``timeout`` seconds or crashes its worker fails alone.
     ``processes=False`` converts in this process (see :func:`convert.batch.ordered_map`).
     ``workers`` (from :func:`start_workers`, for this ``job``) replaces the other
-    arguments. Standard input is read here, before the workers see the task.
+    arguments. ``targets``, one per source (None: hand the output back), are the files
+    the workers write the outputs to (see :func:`convert_one`). Standard input is read
+    here, before the workers see the task.
     """
     if workers is None:
         with start_workers(job, jobs, timeout, processes) as own:
-            yield from convert_many(sources, job, workers=own)
+            yield from convert_many(sources, job, workers=own, targets=targets)
         return
     order: deque[Input] = deque()  # handed out, not yet yielded
+    where = iter(targets) if targets is not None else None
 
-    def tasks() -> Iterator[tuple[Input, bytes | InputError | None]]:
+    def tasks() -> Iterator[Task]:
         for source in sources:
+            target = next(where) if where is not None else None
             order.append(source)
             data: bytes | InputError | None = None
             if source.path is None:
@@ -205,7 +231,7 @@ def convert_many(sources: Iterable[Input], job: Job, jobs: int = 1,
                     data = source.read_bytes(job.max_input_size)
                 except InputError as exc:
                     data = exc
-            yield source, data
+            yield source, data, target
 
     for result in workers.map(tasks()):
         if isinstance(result, Failed):

@@ -19,7 +19,6 @@ from .manifest import MANIFEST_NAME, Manifest
 from .output import (
     OutputError,
     OutputTree,
-    atomic_write,
     atomic_write_with,
     describe_os_error,
     remove_stale_temporaries,
@@ -141,37 +140,45 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
     manifest = Manifest.load(folder)
     tree = OutputTree()
     todo: list[Input] = []
-    targets: list[str] = []
+    relatives: list[str] = []
+    targets: list[str | None] = []  # None: the target is an input, not written
+    refused: dict[int, str] = {}
+    folders: set[str] = set()
     for source in sources:
         relative = tree.allocate(source.relative, exporter.file_extension)
         if (source.path is not None and not run.settings.force
                 and manifest.up_to_date(relative, source.path, recipe)):
             run.up_to_date += 1
             continue
+        target = folder / relative
+        problem = _refusal(target, protected)
+        if problem:
+            refused[len(todo)] = problem
+        folders.add(str(target.parent))
         todo.append(source)
-        targets.append(relative)
-    cleaned: set[Path] = set()
+        relatives.append(relative)
+        targets.append(None if problem else str(target))
+    # Leftovers of killed runs go before this run writes (its workers write the files).
+    for name in folders:
+        remove_stale_temporaries(Path(name))
     try:
-        for index, source, outcome in run.outcomes(todo):
-            relative = targets[index]
-            target = folder / relative
-            problem = _refusal(target, protected)
-            if problem:
-                run.fail(problem)
-                continue
-            try:
-                if target.parent not in cleaned:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    remove_stale_temporaries(target.parent)
-                    cleaned.add(target.parent)
-                atomic_write(target, outcome.output)  # type: ignore[arg-type]
-            except OSError as exc:
-                run.fail(f"{target}: {describe_os_error(exc)}")
-                continue
-            run.converted += 1
-            if source.file is not None and outcome.input_read is not None:
-                manifest.record(relative, source.file, outcome.input_read, recipe)
+        for index, source, outcome in run.outcomes(todo, targets):
+            if index in refused:
+                run.fail(refused[index])
+            elif outcome.write_error is not None:
+                run.fail(outcome.write_error)
+            else:
+                run.converted += 1
+                if source.file is not None and outcome.input_read is not None:
+                    manifest.record(relatives[index], source.file, outcome.input_read,
+                                    recipe)
         _report_orphans(run, manifest)
+    except BaseException:
+        # A worker stopped while writing (Ctrl-C) leaves its temporary file behind.
+        run.close()
+        for name in folders:
+            remove_stale_temporaries(Path(name))
+        raise
     finally:
         try:
             manifest.save()

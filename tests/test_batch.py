@@ -72,3 +72,22 @@ def test_closing_early_reaps_every_worker() -> None:
     assert next(results) == "x"
     results.close()
     assert set(multiprocessing.active_children()) == before
+
+
+@pytest.mark.parametrize("bad, word", [("segfault", "SIGKILL"), ("forever", "longer than")])
+def test_items_queued_behind_a_lost_item_go_to_the_new_worker(bad: str, word: str) -> None:
+    # One worker holds two items at a time: the one behind the crash or the timeout is
+    # handed to the replacement, not lost.
+    items = ["a", bad, "b", "c", bad, "d"]
+    results = list(ordered_map(explode, None, items, jobs=1, timeout=1.0))
+    assert [r for r in results if not isinstance(r, Failed)] == ["A", "B", "C", "D"]
+    assert isinstance(results[1], Failed) and word in results[1].reason
+    assert isinstance(results[4], Failed) and word in results[4].reason
+
+
+def test_the_time_budget_counts_from_when_an_item_starts() -> None:
+    # The second item is handed over at once but starts at 0.7 s: counted from its
+    # hand-over it would run past 1.2 s at 1.4 s and be killed.
+    items = [(f"x{i}", 0.7) for i in range(3)]
+    assert list(ordered_map(slow_or_fast, None, items, jobs=1, timeout=1.2)) == \
+        ["x0", "x1", "x2"]
