@@ -40,12 +40,22 @@ class ImageCache:
     def lookup(self, key: str) -> tuple[Path, str, int] | None:
         """``(path, extension, size)`` of a whole cached image, or None."""
         folder = self.folder / key[:2]
+        # One listing instead of a failed open per type and naming (twelve): a book
+        # of thousands of images looks up every one, and most are not cached yet.
+        try:
+            names = set(os.listdir(folder))
+        except OSError:  # no entry under this prefix yet (or unreadable: a miss)
+            return None
         for extension in TYPES:
+            if f"{key}{_VALIDATED}{extension}" not in names:
+                continue
             path = folder / f"{key}{_VALIDATED}{extension}"
             size = self._looks_whole(path, extension)
             if size is not None:
                 return path, extension, size
         for extension in TYPES:  # written by an older version: decode it once
+            if f"{key}{extension}" not in names:
+                continue
             legacy = folder / f"{key}{extension}"
             size = self._looks_whole(legacy, extension)
             if size is None:
