@@ -119,9 +119,10 @@ class ConversionRun:
         return sources
 
     def job(self, format_name: str | None, exporter: Exporter | None = None,
-            identify: bool = False) -> Job:
+            identify: bool = False, prepared: bool = False) -> Job:
         """What each worker needs; ``identify``: find copies of one article (unless
-        ``--keep-duplicates``)."""
+        ``--keep-duplicates``); ``prepared``: hand back what the exporter prepares of
+        each Document (see :attr:`convert.pipeline.Job.prepared`)."""
         # The converting modules (lxml, markdownify) load only when a run needs them.
         from .normalise.profiles import ProfileError, available_profiles
         from .pipeline import Job
@@ -132,7 +133,8 @@ class ConversionRun:
             raise UsageError(str(exc)) from None
         options = exporter.options if exporter is not None else Job().options
         return Job(profiles, format_name, options, self.settings.max_input_size,
-                   self.settings.selection, identify and not self.settings.keep_duplicates)
+                   self.settings.selection, identify and not self.settings.keep_duplicates,
+                   prepared)
 
     def start(self, job: Job) -> None:
         """Convert with ``job`` from now on. The worker processes start here, before the
@@ -239,8 +241,8 @@ def run_conversion(names: list[str], exporter: Exporter, output: str | None,
     if book:
         writers.check_book_output(exporter, output, settings.split_by, stdout_ok)
     run = ConversionRun(settings)
-    if book:
-        run.start(run.job(None, identify=True))
+    if book:  # the posts' own part of the book's work is done by the workers
+        run.start(run.job(exporter.name, exporter, identify=True, prepared=True))
     else:  # a JSON Lines stream holds each article once, like a book
         run.start(run.job(exporter.name, exporter, identify=exporter.collection))
     try:

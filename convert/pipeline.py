@@ -113,6 +113,9 @@ class Job:
     selection: Selection = field(default_factory=Selection)
     #: Give each outcome the keys that find copies of one article.
     identify: bool = False
+    #: With ``format_name``: hand back, as ``Outcome.document``, what that exporter's
+    #: ``prepare_document`` makes of each Document (a book's posts), not its output.
+    prepared: bool = False
 
 
 @dataclass
@@ -175,6 +178,9 @@ def convert_one(job: Job, task: Task) -> Outcome:
         exporter = _exporters.get(id(job))
         if exporter is None:
             exporter = _exporters[id(job)] = get_exporter(job.format_name)(job.options)
+        if job.prepared:
+            return Outcome(doc.diagnostics, document=exporter.prepare_document(doc),
+                           input_read=read, identities=keys)
         outcome = Outcome(doc.diagnostics, output=exporter.export([doc]), input_read=read,
                           identities=keys)
         if target is not None:

@@ -212,3 +212,17 @@ def test_an_interrupted_conversion_is_not_a_failed_book(tmp_path: Path) -> None:
                            str(tmp_path / "b.epub"), set())
     assert os.listdir(tmp_path) == []
     assert (run.converted, run.failed) == (0, 0)
+
+
+def test_posts_prepared_apart_give_the_same_book() -> None:
+    # A run prepares each post in the worker that converted it (prepare_document) and
+    # hands the book those; mixed with plain Documents the book must not change.
+    exporter = EpubExporter(EpubOptions(offline=True))
+    documents = posts(7)
+    prepared = [exporter.prepare_document(d) if n % 2 else d for n, d in enumerate(documents)]
+    assert all(not isinstance(p, Document) for p in prepared[1::2])
+    assert export(prepared) == export(documents)
+    # and split books read the metadata of prepared posts as of Documents
+    for how in writers.SPLITS:
+        assert [writers.split_key(p, how) for p in prepared] == \
+            [writers.split_key(d, how) for d in documents]

@@ -78,6 +78,15 @@ class Exporter:
         """Return the output for ``documents`` (exactly one for a per-document exporter)."""
         raise NotImplementedError
 
+    def prepare_document(self, document: Document) -> Any:
+        """The part of this exporter's work that needs only ``document``: a run does it
+        as soon as the document is converted, in the process that converted it (a
+        worker), and hands the result to :meth:`write` in place of the document.
+
+        It must be a pure function of the document and the options, and its result
+        picklable and a thing :meth:`write` takes. By default: the document itself."""
+        return document
+
     def write(self, documents: Iterable[Document], stream: BinaryIO) -> None:
         """Write the output for ``documents`` to a binary stream.
 

@@ -38,7 +38,7 @@ from ...model import Document
 from ...spool import Spool, folder_of
 from .. import Exporter
 from .accessibility import ImageCensus, accessibility_metadata
-from .chapters import Chapter, put_aside
+from .chapters import Chapter, PreparedPost, prepare_post, put_aside
 from .container import ReproducibleWriter
 from .cover import cover_item, find_cover
 from .devices import DEVICES, size_warning
@@ -199,8 +199,12 @@ class EpubExporter(Exporter):
         self.write(documents, out)
         return out.getvalue()
 
-    def write(self, documents: Iterable[Document], stream: BinaryIO) -> None:
-        """Write the book of ``documents`` (any iterable, consumed once) to ``stream``."""
+    def prepare_document(self, document: Document) -> PreparedPost:
+        return prepare_post(document)
+
+    def write(self, documents: Iterable[Document | PreparedPost], stream: BinaryIO) -> None:
+        """Write the book of ``documents`` (any iterable, consumed once; Documents or
+        what :meth:`prepare_document` made of them) to ``stream``."""
         # The spool goes next to the output when the stream is a file (see Spool).
         with Spool(folder_of(stream)) as spool:
             self._write(put_aside(documents, spool), spool, stream)

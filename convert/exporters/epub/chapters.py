@@ -1,9 +1,12 @@
 """What a book keeps of its posts between taking them in and writing them out.
 
 The posts are taken in one pass, as they arrive: each post's metadata and EPUB-safe
-blocks go to the book's spool (:mod:`convert.spool`) at once. In memory stays, per
-post, only what ordering, grouping, the title page, the cover and the image downloads
-need (a :class:`Chapter`: a reduced Metadata and the post's image URLs).
+blocks go to the book's spool (:mod:`convert.spool`) at once. What that needs of a post
+alone (:func:`prepare_post`: its EPUB-safe blocks and summary, pickled) is done where the
+post was converted, in a worker of a batch run (``EpubExporter.prepare_document``).
+In memory stays, per post, only what ordering, grouping, the title page, the cover and
+the image downloads need (a :class:`Chapter`: a reduced Metadata and the post's image
+URLs).
 
 Memory at archive scale decides two details. A Chapter is first written to the spool
 too and all are read back together once every post is in: objects made while posts
@@ -16,6 +19,7 @@ object.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from array import array
 from collections.abc import Iterable
 from typing import Any
@@ -50,15 +54,37 @@ def _summary(doc: Document, blocks: list[Block]) -> tuple:
             meta.cover, meta.lang, meta.source, tuple(dict.fromkeys(image_sources(blocks))))
 
 
-def put_aside(documents: Iterable[Document], spool: Spool) -> list[Chapter]:
+@dataclasses.dataclass(frozen=True)
+class PreparedPost:
+    """A post as the book keeps it, made from its Document alone: its metadata and
+    EPUB-safe blocks, and its summary, each pickled as the spool holds them; and the
+    metadata (what ``--split-by`` reads)."""
+
+    metadata: Metadata
+    body: bytes
+    summary: bytes
+
+
+def prepare_post(doc: Document) -> PreparedPost:
+    """What the book needs of ``doc`` (see :class:`PreparedPost`)."""
+    blocks = epub_blocks(doc.blocks, doc.metadata.lang, doc.metadata.title or "")
+    # extra (the front matter's other fields, any YAML value) is shown nowhere
+    metadata = dataclasses.replace(doc.metadata, extra={})
+    return PreparedPost(metadata, _pickled((metadata, blocks)), _pickled(_summary(doc, blocks)))
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+def put_aside(documents: Iterable[Document | PreparedPost], spool: Spool) -> list[Chapter]:
     """Take the posts in (one pass, one post in memory at a time); their Chapters."""
     spans = array("q")  # per post: offset, length of its body, then of its summary
     for number, doc in enumerate(documents, 1):
-        blocks = epub_blocks(doc.blocks, doc.metadata.lang, doc.metadata.title or "")
-        # extra (the front matter's other fields, any YAML value) is shown nowhere
-        spans.extend(spool.dump((dataclasses.replace(doc.metadata, extra={}), blocks)))
-        spans.extend(spool.dump(_summary(doc, blocks)))
-        del doc, blocks  # not alive while the next post is converted
+        post = doc if isinstance(doc, PreparedPost) else prepare_post(doc)
+        spans.extend(spool.put(post.body))
+        spans.extend(spool.put(post.summary))
+        del doc, post  # not alive while the next post is converted
         if number % 256 == 0:  # the posts' freed pages, scattered: back to the system
             release_free_memory()
     shared: dict[Any, Any] = {}
