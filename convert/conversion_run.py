@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,7 +151,7 @@ class ConversionRun:
             self._workers.close()
             self._workers = None
 
-    def outcomes(self, sources: list[Input], targets: list[str | None] | None = None,
+    def outcomes(self, sources: list[Input], targets: Iterable[str | None] | None = None,
                  ) -> Iterator[tuple[int, Input, Outcome]]:
         """Converted inputs in order, with their index in ``sources``; failures are
         reported (and not yielded). ``targets``: the files the workers write the outputs

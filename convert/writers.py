@@ -141,8 +141,6 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
     tree = OutputTree()
     todo: list[Input] = []
     relatives: list[str] = []
-    targets: list[str | None] = []  # None: the target is an input, not written
-    refused: dict[int, str] = {}
     folders: set[str] = set()
     for source in sources:
         relative = tree.allocate(source.relative, exporter.file_extension)
@@ -150,19 +148,25 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
                 and manifest.up_to_date(relative, source.path, recipe)):
             run.up_to_date += 1
             continue
-        target = folder / relative
-        problem = _refusal(target, protected)
-        if problem:
-            refused[len(todo)] = problem
-        folders.add(str(target.parent))
         todo.append(source)
         relatives.append(relative)
-        targets.append(None if problem else str(target))
+        folders.add(relative.rpartition("/")[0])
     # Leftovers of killed runs go before this run writes (its workers write the files).
     for name in folders:
-        remove_stale_temporaries(Path(name))
+        remove_stale_temporaries(folder / name)
+    refused: dict[int, str] = {}
+
+    def targets() -> Iterator[str | None]:
+        """Where each output goes, as it is handed out (None: onto an input; refused)."""
+        for index, relative in enumerate(relatives):
+            target = folder / relative
+            problem = _refusal(target, protected)
+            if problem:
+                refused[index] = problem
+            yield None if problem else str(target)
+
     try:
-        for index, source, outcome in run.outcomes(todo, targets):
+        for index, source, outcome in run.outcomes(todo, targets()):
             if index in refused:
                 run.fail(refused[index])
             elif outcome.write_error is not None:
@@ -177,7 +181,7 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
         # A worker stopped while writing (Ctrl-C) leaves its temporary file behind.
         run.close()
         for name in folders:
-            remove_stale_temporaries(Path(name))
+            remove_stale_temporaries(folder / name)
         raise
     finally:
         try:
