@@ -119,17 +119,22 @@ def _texts(doc: Document) -> Iterator[str]:
 
 
 class DuplicateFinder:
-    """Remembers the posts seen; :meth:`first_copy` tells whether one was seen before."""
+    """Remembers the posts seen; :meth:`first_copy` tells whether one was seen before.
+
+    Each key is kept as a 16-byte digest (a run remembers two keys for each of
+    hundreds of thousands of posts; a chance collision is one in 2**64 among 2**32)."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
+        self._seen: dict[bytes, str] = {}
 
     def first_copy(self, keys: Sequence[str], name: str) -> str | None:
         """The name of the earlier post with one of ``keys``, or None (and ``name`` is
         remembered as the first copy)."""
-        for key in keys:
-            if key in self._seen:
-                return self._seen[key]
-        for key in keys:
-            self._seen[key] = name
+        digests = [hashlib.blake2b(key.encode("utf-8", "surrogatepass"),
+                                   digest_size=16).digest() for key in keys]
+        for digest in digests:
+            if digest in self._seen:
+                return self._seen[digest]
+        for digest in digests:
+            self._seen[digest] = name
         return None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterator
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,36 +72,53 @@ def wants_folder(output: str | None, inputs: int) -> bool:
     return False
 
 
-def _identity(info: os.stat_result) -> int:
-    return info.st_dev << 128 | info.st_ino  # inode numbers reach 128 bits (ReFS)
+class InputFiles:
+    """The device and inode of every input file: no output may be written over one
+    (hard and symbolic links included). Sorted arrays, 8 bytes an input: an archive
+    holds hundreds of thousands."""
+
+    def __init__(self, sources: Iterable[Input]) -> None:
+        found: dict[int, list[int]] = {}
+        for source in sources:
+            if source.file is not None:
+                try:
+                    info = os.stat(source.file)
+                except OSError:
+                    continue
+                found.setdefault(info.st_dev, []).append(info.st_ino)
+        self._inodes: dict[int, array[int]] = {}
+        self._wide: set[tuple[int, int]] = set()  # inode numbers past 64 bits (ReFS)
+        for device, inodes in found.items():
+            narrow = sorted(i for i in inodes if i < 1 << 64)
+            self._inodes[device] = array("Q", narrow)
+            self._wide.update((device, i) for i in inodes if i >= 1 << 64)
+
+    def __contains__(self, info: os.stat_result) -> bool:
+        """Whether the file with this status is an input."""
+        inodes = self._inodes.get(info.st_dev)
+        if inodes is None or info.st_ino >= 1 << 64:
+            return (info.st_dev, info.st_ino) in self._wide
+        at = bisect_left(inodes, info.st_ino)
+        return at < len(inodes) and inodes[at] == info.st_ino
 
 
-def input_identities(sources: list[Input]) -> set[int]:
-    """The device and inode of every input file, as one integer: no output may be
-    written over one (hard and symbolic links included). Small, for archives of any
-    size."""
-    found = set()
-    for source in sources:
-        if source.file is not None:
-            try:
-                found.add(_identity(os.stat(source.file)))
-            except OSError:
-                continue
-    return found
+def input_identities(sources: list[Input]) -> InputFiles:
+    """The input files of a run, to check outputs against (see :class:`InputFiles`)."""
+    return InputFiles(sources)
 
 
-def _refusal(path: Path, protected: set[int]) -> str | None:
+def _refusal(path: Path, protected: InputFiles) -> str | None:
     try:
         info = os.stat(path)
     except OSError:
         return None  # nothing there yet: nothing to overwrite
-    if _identity(info) in protected:
+    if info in protected:
         return f"{path}: refusing to overwrite an input file"
     return None
 
 
 def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                 path: Path | None, protected: set[int]) -> None:
+                 path: Path | None, protected: InputFiles) -> None:
     """Every input's output, in order, into one stream: standard output or one file
     (one input, or JSON Lines, where an article appears once), written as the inputs
     are converted."""
@@ -127,7 +146,7 @@ def write_stream(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                folder: Path, protected: set[int]) -> None:
+                folder: Path, protected: InputFiles) -> None:
     """One output per input in ``folder``, mirroring the inputs' tree, each written as
     soon as it is ready; inputs whose output is up to date (see :mod:`.manifest`) are
     not converted again."""
@@ -266,7 +285,7 @@ class _Posts:
 
 
 def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
-               output: str | None, protected: set[int]) -> None:
+               output: str | None, protected: InputFiles) -> None:
     """One book of all the posts, handed to the exporter as they are converted."""
     documents = _Posts.of(run, sources)
     if documents.any() and _write_one_book(run, documents, exporter, output, protected):
@@ -274,7 +293,7 @@ def write_book(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def write_books(run: ConversionRun, sources: list[Input], exporter: Exporter,
-                folder: Path, protected: set[int]) -> None:
+                folder: Path, protected: InputFiles) -> None:
     """One book per group of posts (``--split-by``) in ``folder``, named and titled after
     its group; books come in the order of their first post. The posts wait in a spool
     (:mod:`convert.spool`) while the others are converted: only where each lies is kept."""
@@ -318,7 +337,7 @@ def split_key(doc: Document, how: str) -> str:
 
 
 def _write_one_book(run: ConversionRun, documents: _Posts, exporter: Exporter,
-                    output: str | None, protected: set[int]) -> bool:
+                    output: str | None, protected: InputFiles) -> bool:
     """Write one book; on failure report it, count its posts as failed (all of them:
     those the exporter did not take are converted and counted too), return False."""
     target = "standard output" if output in (None, "-") else output
