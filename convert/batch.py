@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
 from .memory import release_free_memory
@@ -39,6 +40,10 @@ RESULTS_AHEAD_PER_WORKER = 8
 #: starts the next as soon as it sends a result (a round trip through a busy parent
 #: costs a millisecond).
 ITEMS_PER_WORKER = 2
+#: Only an item this small (pickled) waits in a busy worker's pipe: the pipe takes it
+#: without blocking. A bigger one (standard input's bytes) waits for an idle worker;
+#: else the parent could block sending it while the worker blocks sending its result.
+SMALL_ITEM = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -169,17 +174,27 @@ def _worker_main(conn: Connection, fn: Callable[[Any, Any], Any], context: Any) 
         release_free_memory()
 
 
+#: An item as handed to a worker: its index, and (index, item) pickled.
+_Packed = tuple[int, bytes]
+
+
 @dataclass
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
-    #: The items handed over and not yet done, as (index, item); it works on the first.
-    queue: deque[tuple[int, Any]] = field(default_factory=deque)
+    #: The items sent and not yet done; it works on the first.
+    queue: deque[_Packed] = field(default_factory=deque)
+    #: Items that could not be sent (it died): its replacement gets them.
+    unsent: list[_Packed] = field(default_factory=list)
     deadline: float | None = None  # for the first item
 
     @property
+    def load(self) -> int:
+        return len(self.queue) + len(self.unsent)
+
+    @property
     def busy(self) -> bool:
-        return bool(self.queue)
+        return self.load > 0
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -200,46 +215,49 @@ class _Pool:
         parent, child = self.mp.Pipe()
         process = self.mp.Process(target=_worker_main, args=(child, self.fn, self.context),
                                   daemon=True)
-        process.start()
-        child.close()
-        return _Worker(process, parent)
-
-    def _replace(self, worker: _Worker, done: dict[int, Any]) -> _Worker:
-        """Kill ``worker`` (its first item has failed and is gone from its queue) and
-        hand the items queued behind it to a new one, which is returned."""
-        _stop(worker, kill=True)
-        new = self.workers[self.workers.index(worker)] = self._start()
-        for index, item in worker.queue:
-            self._hand(new, index, item, done)
-        return new
-
-    def _hand(self, worker: _Worker, index: int, item: Any, done: dict[int, Any],
-              again: bool = True) -> None:
-        try:
-            worker.conn.send((index, item))
-        except (OSError, EOFError):
-            if worker.queue:
-                # It died on its first item: _collect finds out, and its replacement
-                # gets this one too.
-                worker.queue.append((index, item))
-            elif again:  # it died while idle
-                self._hand(self._replace(worker, done), index, item, done, again=False)
-            else:
-                done[index] = Failed("internal error: worker unavailable")
-            return
-        if not worker.queue:
-            worker.deadline = (time.monotonic() + self.timeout
-                               if self.timeout is not None else None)
-        worker.queue.append((index, item))
-
-    def start(self) -> None:
-        # Objects made so far (modules, compiled patterns) are left alone by the workers'
+        # Objects made so far (modules, compiled patterns) are left alone by the worker's
         # garbage collector: collecting would touch, and so copy, every page of them.
         gc.freeze()
         try:
-            self.workers = [self._start() for _ in range(self.jobs)]
+            process.start()
         finally:
             gc.unfreeze()
+        child.close()
+        return _Worker(process, parent)
+
+    def _replace(self, worker: _Worker, done: dict[int, Any]) -> None:
+        """Kill ``worker`` (its first item, if it had one, has failed and is gone from
+        its queue) and hand the items it held to a new one in its place."""
+        _stop(worker, kill=True)
+        slot = self.workers.index(worker)
+        self.workers[slot] = self._start()
+        for index, payload in [*worker.queue, *worker.unsent]:
+            self._hand(self.workers[slot], index, payload, done, again=False)
+
+    def _hand(self, worker: _Worker, index: int, payload: bytes, done: dict[int, Any],
+              again: bool = True) -> None:
+        try:
+            worker.conn.send_bytes(payload)
+        except (OSError, EOFError):
+            if not again:  # a new worker that died at once
+                done[index] = Failed("internal error: worker unavailable")
+                return
+            worker.unsent.append((index, payload))
+            if not worker.queue:  # it died while idle: replace it now
+                self._replace(worker, done)
+            # else _collect finds out when it reads what the worker sent before dying
+            return
+        worker.queue.append((index, payload))
+        if len(worker.queue) == 1:
+            self._started(worker, time.monotonic())
+
+    def _started(self, worker: _Worker, now: float) -> None:
+        """The worker is now on the first item of its queue (if any): its time budget."""
+        worker.deadline = (now + self.timeout if worker.queue and self.timeout is not None
+                           else None)
+
+    def start(self) -> None:
+        self.workers = [self._start() for _ in range(self.jobs)]
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -249,7 +267,8 @@ class _Pool:
     def run(self, items: Iterable[Item]) -> Iterator[Any]:
         pending = iter(items)
         exhausted = False
-        next_index = 0  # the next item to hand out
+        held: _Packed | None = None  # the next item, packed, waiting for a worker
+        next_index = 0  # the next item to pack
         next_yield = 0  # the next result the caller gets
         done: dict[int, Any] = {}
         limit = self.jobs * RESULTS_AHEAD_PER_WORKER
@@ -257,23 +276,30 @@ class _Pool:
             while True:
                 # The emptiest worker first: every worker gets an item before any gets
                 # a second one.
-                while not exhausted and next_index - next_yield < limit:
-                    worker = min(self.workers, key=lambda w: len(w.queue))
-                    if len(worker.queue) >= ITEMS_PER_WORKER:
+                while held is not None or (not exhausted and next_index - next_yield < limit):
+                    worker = min(self.workers, key=lambda w: w.load)
+                    if worker.load >= ITEMS_PER_WORKER:
                         break
-                    try:
-                        item = next(pending)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    self._hand(worker, next_index, item, done)
-                    next_index += 1
+                    if held is None:
+                        try:
+                            item = next(pending)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        held = _pack(next_index, item, done)
+                        next_index += 1
+                        if held is None:
+                            continue
+                    if worker.busy and len(held[1]) > SMALL_ITEM:
+                        break  # waits for an idle worker
+                    self._hand(worker, *held, done)
+                    held = None
                 while next_yield in done:
                     yield done.pop(next_yield)
                     next_yield += 1
                 busy = [w for w in self.workers if w.busy]
                 if not busy:
-                    if exhausted:
+                    if exhausted and held is None:
                         return
                     continue
                 self._collect(busy, done)
@@ -291,18 +317,26 @@ class _Pool:
                     index, result = worker.conn.recv()
                 except (EOFError, OSError):
                     worker.process.join(1)
-                    done[worker.queue.popleft()[0]] = Failed(
-                        _crash_reason(worker.process.exitcode))
+                    if worker.queue:  # (else it died idle, after its last result)
+                        done[worker.queue.popleft()[0]] = Failed(
+                            _crash_reason(worker.process.exitcode))
                     self._replace(worker, done)
                     continue
                 done[index] = result
                 worker.queue.popleft()
-                # It started on the next item (if any) as it sent this result.
-                worker.deadline = (now + self.timeout
-                                   if worker.queue and self.timeout is not None else None)
+                self._started(worker, now)  # on the next item as it sent this result
             elif worker.deadline is not None and now >= worker.deadline:
                 done[worker.queue.popleft()[0]] = Failed(_timeout_reason(self.timeout))
                 self._replace(worker, done)
+
+
+def _pack(index: int, item: Any, done: dict[int, Any]) -> _Packed | None:
+    """``(index, item)`` pickled for a worker, or None (and the item failed)."""
+    try:
+        return index, bytes(ForkingPickler.dumps((index, item)))
+    except (Exception, RecursionError) as exc:  # e.g. an item too deep to pickle
+        done[index] = Failed(f"internal error: not passed to a worker: {exc}")
+        return None
 
 
 def _crash_reason(exitcode: int | None) -> str:

@@ -91,3 +91,63 @@ def test_the_time_budget_counts_from_when_an_item_starts() -> None:
     items = [(f"x{i}", 0.7) for i in range(3)]
     assert list(ordered_map(slow_or_fast, None, items, jobs=1, timeout=1.2)) == \
         ["x0", "x1", "x2"]
+
+
+def big_or_hang(context: None, item: object) -> object:
+    if item == "hang":
+        while True:
+            pass
+    if item == "big out":
+        return b"y" * 3_000_000
+    return len(item) if isinstance(item, bytes) else item
+
+
+def run_with_deadline(seconds: float, *args: object, **kwargs: object) -> list:
+    """ordered_map's results, or a failure if it has not finished in ``seconds``."""
+    import threading
+
+    results: list = []
+    thread = threading.Thread(target=lambda: results.extend(ordered_map(*args, **kwargs)),
+                              daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "ordered_map hung"
+    return results
+
+
+@pytest.mark.parametrize("first", ["hang", "big out"])
+def test_a_big_item_never_waits_in_a_busy_workers_pipe(first: str) -> None:
+    # Standard input's bytes travel inside the item: queued behind a worker that is stuck
+    # (or sending a big result), the parent would block sending it, and nothing moves.
+    items = [first, "b", b"x" * 5_000_000]
+    results = run_with_deadline(60, big_or_hang, None, items, jobs=2, timeout=2.0)
+    assert results[1:] == ["b", 5_000_000]
+    assert (isinstance(results[0], Failed) if first == "hang"
+            else results[0] == b"y" * 3_000_000)
+
+
+def exit_after(context: None, item: str) -> str:
+    if item == "last words":
+        import threading
+
+        threading.Timer(0.1, os._exit, (1,)).start()  # dies idle, after its result
+    return item.upper()
+
+
+def test_a_worker_that_dies_idle_costs_no_item() -> None:
+    def items():  # the worker is dead before the next item is handed to it
+        yield "last words"
+        time.sleep(0.5)
+        yield from "abcdef"
+
+    assert list(ordered_map(exit_after, None, items(), jobs=1)) == \
+        ["LAST WORDS", *"ABCDEF"]
+    assert list(ordered_map(exit_after, None, items(), jobs=2)) == \
+        ["LAST WORDS", *"ABCDEF"]
+
+
+def test_an_item_that_cannot_be_pickled_fails_alone() -> None:
+    items = ["a", (lambda: None), "b"]  # noqa: E731 - a lambda does not pickle
+    results = list(ordered_map(big_or_hang, None, items, jobs=2))
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], Failed) and "not passed to a worker" in results[1].reason
