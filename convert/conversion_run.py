@@ -247,7 +247,7 @@ def run_conversion(names: list[str], exporter: Exporter, output: str | None,
         run.start(run.job(exporter.name, exporter, identify=exporter.collection))
     try:
         sources = run.discover(names)
-        protected = writers.input_identities(sources)
+        protected = writers.InputFiles(sources)
         if book and settings.split_by:
             writers.write_books(run, sources, exporter, Path(output), protected)  # type: ignore[arg-type]
         elif book:

@@ -52,7 +52,8 @@ class Spool:
         return self.put(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
     def load(self, span: Span) -> Any:
-        # Only what this process dumped into its own unnamed file is ever unpickled.
+        # Only what this run put into its own unnamed file is ever unpickled: values
+        # this process dumped, and posts its own workers pickled (PreparedPost).
         return pickle.loads(self.get(span))  # noqa: S301
 
     @property

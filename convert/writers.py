@@ -102,11 +102,6 @@ class InputFiles:
         return at < len(inodes) and inodes[at] == info.st_ino
 
 
-def input_identities(sources: list[Input]) -> InputFiles:
-    """The input files of a run, to check outputs against (see :class:`InputFiles`)."""
-    return InputFiles(sources)
-
-
 def _refusal(path: Path, protected: InputFiles) -> str | None:
     try:
         info = os.stat(path)
@@ -170,9 +165,12 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
         todo.append(source)
         relatives.append(relative)
         folders.add(relative.rpartition("/")[0])
-    # Leftovers of killed runs go before this run writes (its workers write the files).
-    for name in folders:
-        remove_stale_temporaries(folder / name)
+    def sweep() -> None:
+        for name in folders:
+            remove_stale_temporaries(folder / name)
+
+    sweep()  # leftovers of killed runs, before this run's workers write the files
+    failed_before = run.failed
     refused: dict[int, str] = {}
 
     def targets() -> Iterator[str | None]:
@@ -188,19 +186,21 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
         for index, source, outcome in run.outcomes(todo, targets()):
             if index in refused:
                 run.fail(refused[index])
-            elif outcome.write_error is not None:
-                run.fail(outcome.write_error)
+            elif outcome.write_error is not None or not outcome.written:
+                run.fail(outcome.write_error or f"{folder / relatives[index]}: not written")
             else:
                 run.converted += 1
                 if source.file is not None and outcome.input_read is not None:
                     manifest.record(relatives[index], source.file, outcome.input_read,
                                     recipe)
         _report_orphans(run, manifest)
+        if run.failed > failed_before:  # a worker killed while writing (time budget)
+            run.close()
+            sweep()
     except BaseException:
         # A worker stopped while writing (Ctrl-C) leaves its temporary file behind.
         run.close()
-        for name in folders:
-            remove_stale_temporaries(folder / name)
+        sweep()
         raise
     finally:
         try:
@@ -325,7 +325,8 @@ def write_books(run: ConversionRun, sources: list[Input], exporter: Exporter,
 
 
 def split_key(doc: Document, how: str) -> str:
-    """The group ``--split-by how`` puts a post in."""
+    """The group ``--split-by how`` puts a post in (``doc``: a Document, or what the
+    exporter prepared of one: only its ``metadata`` is read)."""
     meta = doc.metadata
     if how == "source":
         return (meta.source or (meta.authors[0] if meta.authors else "") or "other").strip()

@@ -36,26 +36,25 @@ class ImageCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        #: Key prefixes whose folder did not exist when looked up (a new cache has none;
+        #: a book of thousands of images would try twelve names for each). Another run
+        #: filling the same cache meanwhile costs at most a second download.
+        self._absent: set[str] = set()
 
     def lookup(self, key: str) -> tuple[Path, str, int] | None:
         """``(path, extension, size)`` of a whole cached image, or None."""
+        if key[:2] in self._absent:
+            return None
         folder = self.folder / key[:2]
-        # One listing instead of a failed open per type and naming (twelve): a book
-        # of thousands of images looks up every one, and most are not cached yet.
-        try:
-            names = set(os.listdir(folder))
-        except OSError:  # no entry under this prefix yet (or unreadable: a miss)
+        if not folder.is_dir():
+            self._absent.add(key[:2])
             return None
         for extension in TYPES:
-            if f"{key}{_VALIDATED}{extension}" not in names:
-                continue
             path = folder / f"{key}{_VALIDATED}{extension}"
             size = self._looks_whole(path, extension)
             if size is not None:
                 return path, extension, size
         for extension in TYPES:  # written by an older version: decode it once
-            if f"{key}{extension}" not in names:
-                continue
             legacy = folder / f"{key}{extension}"
             size = self._looks_whole(legacy, extension)
             if size is None:
@@ -71,6 +70,7 @@ class ImageCache:
     def temp_file(self, key: str) -> tuple[int, Path]:
         """A new ``.part`` file next to where ``key`` will live: ``(fd, path)``."""
         folder = self.folder / key[:2]
+        self._absent.discard(key[:2])
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=f".{key}.{os.getpid()}.", suffix=".part",
