@@ -1,0 +1,158 @@
+"""A long paragraph converted in pieces cut at its line breaks
+(:mod:`convert.exporters.markdown_pieces`) gives the Markdown of the whole paragraph
+converted at once, byte for byte."""
+
+from __future__ import annotations
+
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import block as any_block
+
+from convert.exporters.markdown import to_markdown
+from convert.exporters.markdown_escape import MAX_PARSED_BLOCK
+from convert.model import (
+    Code,
+    Document,
+    Emphasis,
+    Image,
+    LineBreak,
+    Link,
+    ListBlock,
+    Math,
+    Metadata,
+    Paragraph,
+    Quote,
+    Strikeout,
+    Strong,
+    Text,
+)
+from convert.render import RenderOptions, iter_split_blocks
+
+WHOLE = sys.maxsize  # a piece size no paragraph reaches: converted at once
+
+# Characters that are markup somewhere (at a line start, before or after a break, in a
+# run), CJK text and punctuation (flanking), and spaces of several kinds.
+_ALPHABET = st.sampled_from(list("*_`\\[]()<>!#+-.=~|$&:;/ 1aZ\t\n") + [
+    "中", "文", "，", "：", "「", "」", "（", "）", "\u3000", "\xa0", "&amp;", "1.", "- ",
+    "# ", "> ", "**", "__", "~~", "http://x.y", "<b>", "&#1;"])
+_texts = st.lists(_ALPHABET, max_size=12).map("".join)
+_leaves = st.one_of(
+    st.builds(Text, _texts),
+    st.builds(Text, _texts),
+    st.just(LineBreak()),
+    st.just(LineBreak()),
+    st.builds(Code, _texts),
+    st.builds(Math, _texts, st.booleans()),
+    st.builds(Image, src=st.sampled_from(["a.png", "javascript:x", "", "b c.png"]),
+              alt=_texts),
+)
+
+
+def _containers(children: st.SearchStrategy) -> st.SearchStrategy:
+    kids = st.lists(children, max_size=4)  # a line break inside a span is no seam
+    return st.one_of(
+        st.builds(Strong, kids),
+        st.builds(Emphasis, kids),
+        st.builds(Strikeout, kids),
+        st.builds(Link, href=st.sampled_from(["http://x.y/", "javascript:x", "a b"]),
+                  children=kids, title=st.none() | _texts),
+    )
+
+
+_inline = st.recursive(_leaves, _containers, max_leaves=6)
+
+
+_edges = st.lists(st.sampled_from(list("\\*_ !#.-1中：「」") + ["1.", "**"]), min_size=1,
+                  max_size=3).map("".join)  # a special character beside a break
+
+
+@st.composite
+def paragraphs(draw: st.DrawFn) -> Paragraph:
+    """Paragraphs below and above MAX_PARSED_BLOCK characters: a random line (a run of
+    inlines, a break at its end and perhaps within), repeated, CJK filler here and
+    there."""
+    unit = [*draw(st.lists(st.one_of(_inline, st.builds(Text, _edges)), min_size=1,
+                           max_size=10)),
+            Text(draw(_edges)), LineBreak()]
+    times = draw(st.sampled_from([2, 150, 400, 40, 1]))
+    filler = Text("中文" * draw(st.sampled_from([2100, 0, 30])))
+    children = []
+    for k in range(times):
+        children.extend(unit)
+        if k % 7 == draw(st.integers(min_value=0, max_value=6)):
+            children.append(filler)
+    if draw(st.booleans()):
+        children.pop()  # the break at the end is no seam
+    return Paragraph(children)
+
+
+def _doc(blocks: list) -> Document:
+    return Document(Metadata(title="t"), blocks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(paragraphs(), st.integers(min_value=1, max_value=400))
+def test_pieces_give_the_whole_paragraphs_markdown(paragraph: Paragraph, piece: int
+                                                   ) -> None:
+    doc = _doc([paragraph])
+    assert to_markdown(doc, piece=piece) == to_markdown(doc, piece=WHOLE)
+
+
+@settings(max_examples=40, deadline=None)
+@given(paragraphs(), st.integers(min_value=1, max_value=400),
+       st.lists(any_block, max_size=2), st.lists(any_block, max_size=2))
+def test_a_split_paragraph_among_other_blocks(paragraph: Paragraph, piece: int,
+                                              before: list, after: list) -> None:
+    doc = _doc([*before, paragraph, *after])
+    assert to_markdown(doc, piece=piece) == to_markdown(doc, piece=WHOLE)
+
+
+@settings(max_examples=40, deadline=None)
+@given(paragraphs(), st.integers(min_value=1, max_value=400))
+def test_split_paragraphs_in_lists_and_quotes_are_converted_whole(
+        paragraph: Paragraph, piece: int) -> None:
+    doc = _doc([Quote([paragraph]), ListBlock(False, [[paragraph], [paragraph, paragraph]])])
+    assert to_markdown(doc, piece=piece) == to_markdown(doc, piece=WHOLE)
+
+
+def _thread(lines: int) -> Paragraph:
+    """A BBS thread: lines of text with markup characters at both ends of each line,
+    joined by line breaks."""
+    children = []
+    for k in range(lines):
+        children.extend([Text(f"* {k}. 回复_x_ "), Strong([Text("**要**")]), Text(" #\\"),
+                         LineBreak()])
+    return Paragraph(children[:-1])
+
+
+def test_a_long_thread_is_split_and_reads_the_same() -> None:
+    paragraph = _thread(2000)
+    items = iter_split_blocks([paragraph], 4096, RenderOptions())
+    split = next(items)
+    assert not isinstance(split, str)
+    pieces = list(split)  # before the next item: it finishes the paragraph
+    assert next(items, None) is None
+    assert len(pieces) > 10
+    assert pieces[0].endswith("<br/></p>") and pieces[-1].startswith("<p><br/>")
+    assert all(p.startswith("<p><br/>") and p.endswith("<br/></p>") for p in pieces[1:-1])
+    doc = _doc([paragraph])
+    whole = to_markdown(doc, piece=WHOLE)
+    assert len(whole) > MAX_PARSED_BLOCK
+    assert to_markdown(doc) == whole
+    assert to_markdown(doc, piece=4096) == whole
+
+
+def test_a_short_split_paragraph_is_resolved_whole() -> None:
+    # Below the parser's budget the escapes are settled by the parser over the whole
+    # paragraph: "1." at a line start is a list marker only where it starts a line.
+    doc = _doc([_thread(3)])
+    whole = to_markdown(doc, piece=WHOLE)
+    assert to_markdown(doc, piece=1) == whole
+
+
+def test_a_paragraph_without_breaks_is_one_block() -> None:
+    paragraph = Paragraph([Text("中" * 10_000), Strong([Text("x"), LineBreak(), Text("y")])])
+    assert list(iter_split_blocks([paragraph], 16, RenderOptions())) == [
+        "<p>" + "中" * 10_000 + "<strong>x<br/>y</strong></p>"]
