@@ -15,6 +15,7 @@ Nothing here knows about posts; :mod:`convert.pipeline` supplies the function.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -232,7 +233,13 @@ class _Pool:
         worker.queue.append((index, item))
 
     def start(self) -> None:
-        self.workers = [self._start() for _ in range(self.jobs)]
+        # Objects made so far (modules, compiled patterns) are left alone by the workers'
+        # garbage collector: collecting would touch, and so copy, every page of them.
+        gc.freeze()
+        try:
+            self.workers = [self._start() for _ in range(self.jobs)]
+        finally:
+            gc.unfreeze()
 
     def stop(self) -> None:
         for worker in self.workers:

@@ -230,9 +230,9 @@ def _pending_nodes(spec: list) -> list:  # noqa: ANN001
 @settings(max_examples=500, deadline=None)
 def test_flush_skips_only_what_makes_no_paragraph(spec: list) -> None:  # noqa: ANN001
     """A flush that skips whitespace-and-break runs gives the blocks the full one does."""
-    from convert.normalise.build import _Flow
+    from convert.normalise.flow import Flow
 
-    fast, full = _Flow(), _Flow()
+    fast, full = Flow(), Flow()
     fast.pending, full.pending = _pending_nodes(spec), _pending_nodes(spec)
     fast.flush()
     full._flush_paragraphs()

@@ -5,14 +5,13 @@ inline elements into a pending paragraph and turns block elements (headings, lis
 quotes, code, tables, figures, rules, embeds) into blocks; layout wrappers (div, span,
 font, center, …) are transparent, so text outside any ``<p>`` and ``<p>`` inside
 ``<span>`` both come out as paragraphs. A pending paragraph is split on runs of
-``<br>`` and, outside ``<p>``, on blank lines. Inline elements become inline nodes;
+``<br>`` and, outside ``<p>``, on blank lines (:mod:`.flow`). Inline elements become inline nodes;
 an inline element that holds blocks or images is treated as a wrapper instead.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -44,10 +43,10 @@ from ..model import (
 )
 from .codeblock import code_block
 from .context import text_of
+from .flow import Flow
 from .lines import BREAK as _BREAK
 from .lines import LINE as _LINE
 from .lines import P_LINE as _P_LINE
-from .lines import ParagraphBreak, Pending, SourceLine, resolve_source_lines
 from .math import MATH_TAG
 from .text import has_visible_content, tidy_inlines
 from .urls import absolute_url, is_safe_link
@@ -84,70 +83,6 @@ def _tag(el: etree._Element) -> str:
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
-@dataclass
-class _Flow:
-    """Blocks built so far, and the inline run of the paragraph being collected."""
-
-    blocks: list[Block] = field(default_factory=list)
-    pending: list[Pending] = field(default_factory=list)
-
-    def flush(self) -> None:
-        if not any(map(_may_show, self.pending)):
-            # Nothing but whitespace and breaks (half the flushes: between paragraphs):
-            # the paragraphs made of it would all be empty.
-            self.pending = []
-            return
-        self._flush_paragraphs()
-
-    def _flush_paragraphs(self) -> None:
-        run: list[Inline] = []
-        for node in resolve_source_lines(self.pending) + [_BREAK]:
-            if isinstance(node, ParagraphBreak):
-                for part in _split_on_break_runs(run):
-                    part = tidy_inlines(part)
-                    if has_visible_content(part):
-                        self.blocks.append(Paragraph(part))
-                run = []
-            else:
-                run.append(node)
-        self.pending = []
-
-    def add_block(self, block: Block | None) -> None:
-        self.flush()
-        if block is not None:
-            self.blocks.append(block)
-
-
-def _may_show(node: Pending) -> bool:
-    """Whether a pending node can make a paragraph visible: anything but a line or
-    paragraph break, a source line marker or whitespace-only text."""
-    if isinstance(node, Text):
-        return bool(node.text.strip())
-    return not isinstance(node, (LineBreak, ParagraphBreak, SourceLine))
-
-
-def _split_on_break_runs(run: list[Inline]) -> list[list[Inline]]:
-    """Split a top-level inline run where two or more line breaks follow each other
-    (whitespace-only text between them does not count)."""
-    if not any(isinstance(node, LineBreak) for node in run):
-        return [run]
-    parts: list[list[Inline]] = [[]]
-    breaks: list[Inline] = []  # line breaks (and blank text) seen since the last content
-    for node in run:
-        if isinstance(node, LineBreak) or (isinstance(node, Text) and not node.text.strip()
-                                           and breaks):
-            breaks.append(node)
-            continue
-        if sum(isinstance(b, LineBreak) for b in breaks) >= 2:
-            parts.append([])
-        else:
-            parts[-1].extend(breaks)
-        breaks = []
-        parts[-1].append(node)
-    parts[-1].extend(breaks)
-    return parts
-
-
 class Builder:
     """Turns one cleaned ``<body>`` into a list of blocks."""
 
@@ -171,14 +106,14 @@ class Builder:
             while node is not None and node not in self._holds_breaker:
                 self._holds_breaker.add(node)
                 node = node.getparent()
-        flow = _Flow()
+        flow = Flow()
         self._children_into(root, flow, in_paragraph=False)
         flow.flush()
         return flow.blocks
 
     # ------------------------------------------------------------ block context
 
-    def _children_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
+    def _children_into(self, el: etree._Element, flow: Flow, in_paragraph: bool) -> None:
         # (text and tails read once: lxml decodes them at every reading)
         text = el.text
         if text:
@@ -189,7 +124,7 @@ class Builder:
             if tail:
                 self._text_into(tail, flow, in_paragraph)
 
-    def _text_into(self, text: str, flow: _Flow, in_paragraph: bool) -> None:
+    def _text_into(self, text: str, flow: Flow, in_paragraph: bool) -> None:
         if "\n" not in text or not text.strip():
             flow.pending.append(Text(text))
             return
@@ -215,7 +150,7 @@ class Builder:
                     flow.pending.append(_LINE)
                 flow.pending.append(Text(line))
 
-    def _element_into(self, el: etree._Element, flow: _Flow, in_paragraph: bool) -> None:
+    def _element_into(self, el: etree._Element, flow: Flow, in_paragraph: bool) -> None:
         tag = _tag(el)
         if not tag:
             return
@@ -256,13 +191,13 @@ class Builder:
             flow.pending.extend(self._inline(el))
 
     def _container(self, cls: type[Quote], el: etree._Element) -> Quote | None:
-        flow = _Flow()
+        flow = Flow()
         self._children_into(el, flow, in_paragraph=False)
         flow.flush()
         return cls(flow.blocks) if flow.blocks else None
 
     def _blocks_of(self, el: etree._Element) -> list[Block]:
-        flow = _Flow()
+        flow = Flow()
         self._children_into(el, flow, in_paragraph=False)
         flow.flush()
         return flow.blocks
@@ -270,7 +205,7 @@ class Builder:
     def _list(self, el: etree._Element) -> ListBlock | None:
         ordered = _tag(el) == "ol"
         items: list[list[Block]] = []
-        stray = _Flow()  # content of the list that sits outside any <li>
+        stray = Flow()  # content of the list that sits outside any <li>
         if el.text and el.text.strip():
             stray.pending.append(Text(el.text))
         for child in el:
@@ -278,7 +213,7 @@ class Builder:
                 stray.flush()
                 if stray.blocks:
                     items.append(stray.blocks)
-                    stray = _Flow()
+                    stray = Flow()
                 blocks = self._blocks_of(child)
                 if blocks:
                     items.append(blocks)
@@ -299,7 +234,7 @@ class Builder:
                 start = 1
         return ListBlock(ordered, items, start)
 
-    def _table_into(self, el: etree._Element, flow: _Flow) -> None:
+    def _table_into(self, el: etree._Element, flow: Flow) -> None:
         rows = [row for row in el.iter("tr") if _owning_table(row) is el]
         cells = [c for row in rows for c in row if _tag(c) in ("td", "th")]
         layout = len(cells) <= 1 or any(
@@ -336,7 +271,7 @@ class Builder:
         caption = tidy_inlines(self._inlines(caption_el)) if caption_el is not None else []
         flow.add_block(Table(model_rows, header_rows, caption))
 
-    def _figure_into(self, el: etree._Element, flow: _Flow) -> None:
+    def _figure_into(self, el: etree._Element, flow: Flow) -> None:
         images = list(el.iter("img"))
         if not images:
             flow.flush()
