@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import block as any_block
 
+from convert.exporters import markdown
 from convert.exporters.markdown import to_markdown
 from convert.exporters.markdown_escape import MAX_PARSED_BLOCK
+from convert.exporters.markdown_pieces import strip_line_ends
 from convert.model import (
     Code,
     Document,
@@ -156,3 +158,33 @@ def test_a_paragraph_without_breaks_is_one_block() -> None:
     paragraph = Paragraph([Text("中" * 10_000), Strong([Text("x"), LineBreak(), Text("y")])])
     assert list(iter_split_blocks([paragraph], 16, RenderOptions())) == [
         "<p>" + "中" * 10_000 + "<strong>x<br/>y</strong></p>"]
+
+
+@given(st.text(st.sampled_from(["\n", " ", "a", "\u3000", "\t", "\x85", "中"])),
+       st.integers(min_value=0, max_value=8))
+def test_line_ends_are_stripped_a_run_of_lines_at_a_time(text: str, at_once: int) -> None:
+    assert strip_line_ends(text, at_once) == "\n".join(
+        line.rstrip() for line in text.split("\n"))
+
+
+def test_a_converted_tree_is_taken_apart() -> None:
+    # A dead BeautifulSoup tree would wait for the cyclic collector (which runs rarely
+    # beside a long document's objects): the converter empties its nodes instead.
+    from bs4 import BeautifulSoup
+
+    made = []
+
+    class Keeping(BeautifulSoup):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            made.extend([self, *self.descendants])
+
+    converter = markdown._converter()
+    saved = markdown.BeautifulSoup
+    markdown.BeautifulSoup = Keeping
+    try:
+        assert converter.convert("<p>a<br/><em>b</em></p>") == "a\\\n*b*"
+    finally:
+        markdown.BeautifulSoup = saved
+    assert len(made) == 8  # the soup, html, body, p, "a", br, em, "b"
+    assert not any(node.__dict__ for node in made)

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import yaml
-from bs4 import Tag
+from bs4 import BeautifulSoup, Tag
 from markdownify import ATX, BACKSLASH, MarkdownConverter, chomp
 
 from ..links import safe_url
@@ -31,7 +31,7 @@ from ..render import RenderOptions, iter_split_blocks
 from . import Exporter
 from .markdown_emphasis import delimit
 from .markdown_escape import escape_all, mark, resolve, visible
-from .markdown_pieces import CHUNK, markdown_runs
+from .markdown_pieces import CHUNK, markdown_runs, strip_line_ends, take_apart
 
 _BACKTICK_RUN = re.compile(r"`+")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
@@ -70,6 +70,13 @@ class NewsMarkdownConverter(MarkdownConverter):
         bs4_options = {"features": "lxml", "element_classes": {Tag: _Tag}}
         sup_symbol = "<sup>"
         sub_symbol = "<sub>"
+
+    def convert(self, html: str) -> str:
+        soup = BeautifulSoup(html, **self.options["bs4_options"])
+        try:
+            return self.convert_soup(soup)
+        finally:
+            take_apart(soup)
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
         # Only marked here; each block resolves its marks when it is complete.
@@ -345,7 +352,7 @@ def to_markdown(doc: Document, piece: int = CHUNK) -> str:
     body = escape_all("\n\n".join(
         markdown_runs(blocks, _converter().convert, _converter(piece=True).convert)))
     # No whitespace-only lines and no trailing spaces (which would be hard breaks).
-    body = "\n".join(line.rstrip() for line in body.split("\n"))
+    body = strip_line_ends(body)
     body = _BLANK_RUNS.sub("\n\n", body).strip("\n")
     return f"---\n{header}---\n\n{body}\n" if body else f"---\n{header}---\n"
 
