@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import block as any_block
@@ -108,7 +109,13 @@ def test_pieces_give_the_whole_paragraphs_markdown(paragraph: Paragraph, piece: 
 def test_a_split_paragraph_among_other_blocks(paragraph: Paragraph, piece: int,
                                               before: list, after: list) -> None:
     doc = _doc([*before, paragraph, *after])
-    assert to_markdown(doc, piece=piece) == to_markdown(doc, piece=WHOLE)
+    try:
+        whole = to_markdown(doc, piece=WHOLE)
+    except UnicodeEncodeError:  # a lone surrogate in a block: lxml refuses it
+        with pytest.raises(UnicodeEncodeError):
+            to_markdown(doc, piece=piece)
+        return
+    assert to_markdown(doc, piece=piece) == whole
 
 
 @settings(max_examples=40, deadline=None)
