@@ -87,7 +87,7 @@ def take_apart(soup: Any) -> None:
     is dropped. Its nodes point at each other (parent, siblings, document order): left
     whole, a dead tree waits for the cyclic garbage collector, whose full passes come
     rarer the more objects live (a long document's), so that a dozen pieces' trees
-    were alive at once. Costs about 2% of the conversion."""
+    were alive at once. Costs about 1% of the conversion (0.6% over 1,000 posts)."""
     for node in list(soup.descendants):
         node.__dict__.clear()
     soup.__dict__.clear()
