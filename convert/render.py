@@ -195,8 +195,9 @@ def iter_split_blocks(blocks: list[Block], piece: int, opts: RenderOptions | Non
     the next item: they are rendered as they are taken, counting images in order."""
     opts = _fresh(opts)
     for block in safe_blocks(blocks, lang=opts.lang):
-        if not isinstance(block, Paragraph):
-            yield _BLOCK_RENDERERS[block.TYPE](block, opts)
+        if not isinstance(block, Paragraph) or not any(
+                isinstance(node, LineBreak) for node in block.children[:-1]):
+            yield _BLOCK_RENDERERS[block.TYPE](block, opts)  # no place to cut
             continue
         inners = _paragraph_inners(block.children, piece, opts)
         first = next(inners)
