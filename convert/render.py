@@ -187,6 +187,63 @@ def iter_rendered_blocks(blocks: list[Block], opts: RenderOptions | None = None
         yield _BLOCK_RENDERERS[block.TYPE](block, opts)
 
 
+def iter_split_blocks(blocks: list[Block], piece: int, opts: RenderOptions | None = None
+                      ) -> Iterator[str | Iterator[str]]:
+    """:func:`iter_rendered_blocks`, except that a top-level paragraph whose XHTML runs
+    past ``piece`` characters before a line break comes as an iterator of pieces, cut at
+    such breaks (see :func:`_paragraph_pieces`). Take each paragraph's pieces before
+    the next item: they are rendered as they are taken, counting images in order."""
+    opts = _fresh(opts)
+    for block in safe_blocks(blocks, lang=opts.lang):
+        if not isinstance(block, Paragraph) or not any(
+                isinstance(node, LineBreak) for node in block.children[:-1]):
+            yield _BLOCK_RENDERERS[block.TYPE](block, opts)  # no place to cut
+            continue
+        inners = _paragraph_inners(block.children, piece, opts)
+        first = next(inners)
+        second = next(inners, None)
+        if second is None:
+            yield f"<p>{first}</p>"
+        else:
+            pieces = _paragraph_pieces(first, second, inners)
+            yield pieces
+            for _ in pieces:  # what the consumer left, so that images count in order
+                pass
+
+
+def _paragraph_inners(children: list[Inline], piece: int, opts: RenderOptions
+                      ) -> Iterator[str]:
+    """A paragraph's inline XHTML in runs of at least ``piece`` characters, each ended
+    by a line break that is a direct child and not the last one (the break itself in
+    no run)."""
+    run: list[str] = []
+    size = 0
+    last = len(children) - 1
+    for k, node in enumerate(children):
+        if size >= piece and k < last and isinstance(node, LineBreak):
+            yield "".join(run)
+            run, size = [], 0
+            continue
+        xhtml = _render_inline(node, opts)
+        run.append(xhtml)
+        size += len(xhtml)
+    yield "".join(run)
+
+
+def _paragraph_pieces(first: str, second: str, rest: Iterator[str]) -> Iterator[str]:
+    """Each run of a split paragraph as a paragraph of its own, with the line break
+    that cut it off on each side: ``<p>run<br/></p>``, ``<p><br/>run<br/></p>``, …,
+    ``<p><br/>run</p>``. A piece so reads, up to each break, as the whole paragraph
+    does; the Markdown exporter takes the breaks out again (see
+    :mod:`convert.exporters.markdown_pieces`)."""
+    yield f"<p>{first}<br/></p>"
+    held = second
+    for inner in rest:
+        yield f"<p><br/>{held}<br/></p>"
+        held = inner
+    yield f"<p><br/>{held}</p>"
+
+
 def _render_blocks(blocks: list[Block], opts: RenderOptions) -> str:
     return "\n".join(_BLOCK_RENDERERS[block.TYPE](block, opts) for block in blocks)
 

@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import yaml
-from bs4 import Tag
+from bs4 import BeautifulSoup, Tag
 from markdownify import ATX, BACKSLASH, MarkdownConverter, chomp
 
 from ..links import safe_url
 from ..model import Document
-from ..render import RenderOptions, iter_rendered_blocks
+from ..render import RenderOptions, iter_split_blocks
 from . import Exporter
 from .markdown_emphasis import delimit
 from .markdown_escape import escape_all, mark, resolve, visible
+from .markdown_pieces import CHUNK, markdown_runs, strip_line_ends, take_apart
 
 _BACKTICK_RUN = re.compile(r"`+")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
@@ -69,6 +70,13 @@ class NewsMarkdownConverter(MarkdownConverter):
         bs4_options = {"features": "lxml", "element_classes": {Tag: _Tag}}
         sup_symbol = "<sup>"
         sub_symbol = "<sub>"
+
+    def convert(self, html: str) -> str:
+        soup = BeautifulSoup(html, **self.options["bs4_options"])
+        try:
+            return self.convert_soup(soup)
+        finally:
+            take_apart(soup)
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
         # Only marked here; each block resolves its marks when it is complete.
@@ -290,27 +298,6 @@ def front_matter(doc: Document) -> dict[str, Any]:
     return data
 
 
-#: Top-level blocks go to markdownify in runs of about this many characters of XHTML:
-#: BeautifulSoup's tree of a whole long post is about 10 times its XHTML, and one tree
-#: per block costs a parser set-up each.
-_CHUNK = 64 * 1024
-
-
-def _chunks(blocks: Iterable[str]) -> Iterator[str]:
-    """Rendered blocks joined into runs of at least ``_CHUNK`` characters (the last may
-    be shorter)."""
-    run: list[str] = []
-    size = 0
-    for xhtml in blocks:
-        run.append(xhtml)
-        size += len(xhtml)
-        if size >= _CHUNK:
-            yield "\n".join(run)
-            run, size = [], 0
-    if run:
-        yield "\n".join(run)
-
-
 # libyaml (CSafeDumper, 5x faster) writes what PyYAML's own dumper writes except for
 # these: characters beyond the BMP, lone surrogates, NEL and the line/paragraph
 # separators (it escapes or refuses them). Tested over random text, test_front_matter.
@@ -341,23 +328,31 @@ def _texts(value: Any) -> Iterator[str]:
             stack.extend(item)
 
 
+class _PieceConverter(NewsMarkdownConverter):
+    """Converts a piece of a split paragraph (:mod:`.markdown_pieces`): its escape
+    marks are left for the whole paragraph to settle."""
+
+    def convert_p(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        return MarkdownConverter.convert_p(self, el, text, parent_tags)
+
+
 @functools.cache
-def _converter() -> NewsMarkdownConverter:
+def _converter(piece: bool = False) -> NewsMarkdownConverter:
     """One converter for every document (it keeps no state between conversions; making
     one reads its options through ``dir()`` each time)."""
-    return NewsMarkdownConverter()
+    return _PieceConverter() if piece else NewsMarkdownConverter()
 
 
-def to_markdown(doc: Document) -> str:
-    """The whole Markdown file for one document."""
+def to_markdown(doc: Document, piece: int = CHUNK) -> str:
+    """The whole Markdown file for one document. A paragraph whose XHTML runs past
+    ``piece`` characters is converted in pieces (:mod:`.markdown_pieces`): the same
+    Markdown, a bounded tree at a time."""
     header = dump_front_matter(front_matter(doc))
-    converter = _converter()
+    blocks = iter_split_blocks(doc.blocks, piece, RenderOptions(lang=doc.metadata.lang))
     body = escape_all("\n\n".join(
-        converter.convert(xhtml)
-        for xhtml in _chunks(iter_rendered_blocks(doc.blocks,
-                                                  RenderOptions(lang=doc.metadata.lang)))))
+        markdown_runs(blocks, _converter().convert, _converter(piece=True).convert)))
     # No whitespace-only lines and no trailing spaces (which would be hard breaks).
-    body = "\n".join(line.rstrip() for line in body.split("\n"))
+    body = strip_line_ends(body)
     body = _BLANK_RUNS.sub("\n\n", body).strip("\n")
     return f"---\n{header}---\n\n{body}\n" if body else f"---\n{header}---\n"
 

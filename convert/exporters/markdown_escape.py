@@ -56,7 +56,7 @@ _MARKED = re.compile(MARK + "(.)", re.S)
 # The parser settles a block's marks only within a budget: a block of at most this many
 # characters, at most this many renderings of it. Beyond, the unsettled marks stay
 # escaped (always correct), so the time stays linear in the text whatever it holds.
-_MAX_PARSED_BLOCK = 4000
+MAX_PARSED_BLOCK = 4000
 _MAX_RENDERS = 24
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
@@ -98,10 +98,14 @@ def escape_all(text: str) -> str:
     return _MARKED.sub(r"\\\1", text)
 
 
-def resolve(text: str, shape: Callable[[str], str] | None = None) -> str:
+def resolve(text: str, shape: Callable[[str], str] | None = None, parse: bool = True
+            ) -> str:
     """``text`` (a block's Markdown with marks) with a backslash exactly where one is
     needed. ``shape`` puts the block in the context the parser must see (a table cell
-    in a table); by default the text is parsed as a document of its own."""
+    in a table); by default the text is parsed as a document of its own.
+    ``parse=False``: the parser is not asked, as for a block beyond the budget (a piece
+    of such a block: every decision left is then the cheap rules', which look at the
+    characters next to the mark and at its run of ``*`` or ``_`` only)."""
     if MARK not in text:
         return text
     parts = _MARKED.split(text)  # text, candidate, text, candidate, ..., text
@@ -123,7 +127,8 @@ def resolve(text: str, shape: Callable[[str], str] | None = None) -> str:
         return "".join(out)
 
     unsettled = sum(escaped)
-    if not unsettled or unsettled >= _MAX_RENDERS or len(plain) > _MAX_PARSED_BLOCK:
+    if (not parse or not unsettled or unsettled >= _MAX_RENDERS
+            or len(plain) > MAX_PARSED_BLOCK):
         return build()  # every unsettled mark escaped: safe, and linear in the text
     shaped = shape or (lambda s: s)
     base = _render(shaped(build()))
