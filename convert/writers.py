@@ -165,6 +165,7 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
         todo.append(source)
         relatives.append(relative)
         folders.add(relative.rpartition("/")[0])
+
     def sweep() -> None:
         for name in folders:
             remove_stale_temporaries(folder / name)
