@@ -187,7 +187,7 @@ def write_files(run: ConversionRun, sources: list[Input], exporter: Exporter,
         for index, source, outcome in run.outcomes(todo, targets()):
             if index in refused:
                 run.fail(refused[index])
-            elif outcome.write_error is not None or not outcome.written:
+            elif not outcome.written:  # write_error says why
                 run.fail(outcome.write_error or f"{folder / relatives[index]}: not written")
             else:
                 run.converted += 1
